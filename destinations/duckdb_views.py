@@ -1,0 +1,68 @@
+"""Raw tables in DuckDB: one view per lake table, showing only rows of completed loads.
+
+A view reads `<lake>/<source>/<table>/date=*/*.parquet` with hive partitioning, keeps the files
+whose load id appears in the source's `_dlt_loads` (written by dlt only when a load completes),
+and of those only the newest load of each date partition, so a reloaded date replaces the old
+one even before its files are cleaned up. `date` comes from the path and `_dlt_load_id` from the
+file name; neither is stored inside the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from destinations.lake import LOADS_TABLE, PARTITION_KEY
+
+LOAD_ID_PATTERN = r"(\d+\.\d+)\.[^./]+\.parquet$"
+
+
+def raw_table_name(source: str, table: str) -> str:
+    return f"{source}__{table}"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def view_sql(raw_dataset: str, source: str, table: str, lake_dir: str) -> str:
+    """`CREATE OR REPLACE VIEW` for one raw table over a local lake folder."""
+    files = f"{lake_dir}/{source}/{table}/{PARTITION_KEY}=*/*.parquet"
+    loads = f"{lake_dir}/{source}/{LOADS_TABLE}/*.jsonl"
+    name = f"{_quote(raw_dataset)}.{_quote(raw_table_name(source, table))}"
+    return f"""CREATE OR REPLACE VIEW {name} AS
+WITH files AS (
+    SELECT * EXCLUDE (filename),
+        regexp_extract(filename, {_literal(LOAD_ID_PATTERN)}, 1) AS _dlt_load_id
+    FROM read_parquet({_literal(files)}, hive_partitioning = true, union_by_name = true,
+                      filename = true)
+),
+completed AS (
+    SELECT load_id FROM read_json({_literal(loads)}, format = 'newline_delimited',
+                                  columns = {{load_id: 'VARCHAR', status: 'BIGINT'}})
+    WHERE status = 0
+)
+SELECT files.* FROM files
+WHERE _dlt_load_id IN (SELECT load_id FROM completed)
+QUALIFY _dlt_load_id = max(_dlt_load_id) OVER (PARTITION BY {PARTITION_KEY})
+"""
+
+
+def register_views(
+    database: Path, raw_dataset: str, source: str, tables: Iterable[str], lake_dir: str
+) -> list[str]:
+    """Create or replace the raw views of `tables`; returns the qualified view names."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    names = []
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(raw_dataset)}")
+        for table in tables:
+            connection.execute(view_sql(raw_dataset, source, table, lake_dir))
+            names.append(f"{raw_dataset}.{raw_table_name(source, table)}")
+    return names

@@ -1,0 +1,127 @@
+"""Load one dlt source into the lake for one date, then make its raw tables follow.
+
+Shared by `python -m sources.<name>` and the Dagster assets, so both behave the same: the date
+partition is replaced, state is restored from the lake when the local pipelines folder is
+gone, and a crashed earlier run is never resumed into the wrong partition.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+from dlt.extract.source import DltSource
+
+from destinations.lake import lake_destination, partition_files, replace_partition
+from destinations.raw_tables import data_tables, register_raw_tables
+from destinations.settings import lake_settings, warehouse_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadSummary:
+    """What one load did, for the CLI's closing summary and Dagster's metadata."""
+
+    source: str
+    run_date: date
+    lake_url: str
+    load_id: str
+    rows: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+    bytes_written: int = 0
+    replaced_files: int = 0
+    raw_tables: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def render(self) -> str:
+        lines = [
+            f"{self.source} {self.run_date.isoformat()}: load {self.load_id} "
+            f"in {self.seconds:.1f}s",
+        ]
+        width = max((len(table) for table in self.rows), default=5)
+        for table, count in sorted(self.rows.items()):
+            lines.append(f"  {table:<{width}}  {count:>10,} rows")
+        lines.append(
+            f"  {self.files} files, {self.bytes_written:,} bytes -> "
+            f"{self.lake_url}/{self.source}/<table>/date={self.run_date.isoformat()}/"
+        )
+        if self.replaced_files:
+            lines.append(f"  replaced {self.replaced_files} files of an earlier load of this date")
+        if self.raw_tables:
+            lines.append(f"  raw tables: {', '.join(self.raw_tables)}")
+        return "\n".join(lines)
+
+
+def pipeline_for(
+    source_name: str, run_date: date, pipelines_dir: str | None = None, progress: Any = None
+) -> dlt.Pipeline:
+    """The source's dlt pipeline writing to the lake partition of `run_date`.
+
+    Named after the source, so `dlt pipeline <source> info` finds it.
+    """
+    lake_url = lake_settings().resolved_url()
+    return dlt.pipeline(
+        pipeline_name=source_name,
+        destination=lake_destination(lake_url, run_date),
+        dataset_name=source_name,
+        pipelines_dir=pipelines_dir,
+        progress=progress,
+    )
+
+
+def load_source(
+    source: DltSource,
+    run_date: date,
+    *,
+    pipelines_dir: str | None = None,
+    progress: Any = None,
+) -> LoadSummary:
+    """Extract, normalise and load `source` into the `date=run_date` partitions of the lake."""
+    started = time.monotonic()
+    warehouse = warehouse_settings()
+    lake_url = lake_settings().resolved_url()
+    pipeline = pipeline_for(source.name, run_date, pipelines_dir, progress)
+    if pipeline.has_pending_data:
+        # A crashed run left packages behind. Resuming them would write into this run's date
+        # partition, so drop them and the local state they advanced; the state is restored
+        # from the lake, where only completed loads count.
+        log.warning(
+            "%s: dropping unfinished load packages %s of a crashed run; state is restored "
+            "from the lake",
+            source.name,
+            ", ".join(pipeline.list_normalized_load_packages() + pipeline.list_extracted_load_packages()),
+        )
+        pipeline = pipeline.drop()
+    info = pipeline.run(source, loader_file_format="parquet")
+    info.raise_on_failed_jobs()
+    load_id = _only_load_id(info)
+
+    schema = pipeline.schemas[source.name]
+    tables = list(data_tables(schema))
+    summary = LoadSummary(source=source.name, run_date=run_date, lake_url=lake_url, load_id=load_id)
+    with pipeline.destination_client() as client:
+        fs, dataset_path = client.fs_client, client.dataset_path  # type: ignore[attr-defined]
+        for table in tables:
+            summary.replaced_files += replace_partition(fs, dataset_path, table, run_date, load_id)
+            written = partition_files(fs, dataset_path, table, run_date)
+            summary.files += len(written)
+            summary.bytes_written += sum(file.size for file in written)
+
+    trace = pipeline.last_trace
+    row_counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
+    summary.rows = {table: row_counts.get(table, 0) for table in tables}
+    summary.raw_tables = register_raw_tables(warehouse, lake_url, source.name, schema)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _only_load_id(info: LoadInfo) -> str:
+    if len(info.loads_ids) != 1:
+        raise RuntimeError(f"expected one load package, dlt loaded {info.loads_ids}")
+    return info.loads_ids[0]

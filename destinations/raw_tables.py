@@ -1,0 +1,47 @@
+"""Make the raw tables follow the lake after a load: DuckDB views locally, BigQuery in production."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dlt.common.schema import Schema
+
+from destinations import bigquery_ddl, duckdb_views
+from destinations.settings import WarehouseSettings
+
+
+def data_tables(schema: Schema) -> dict[str, list[dict[str, Any]]]:
+    """The schema's data tables (not dlt's own) with their columns in order."""
+    return {
+        name: list(table.get("columns", {}).values())
+        for name, table in schema.data_tables().items()
+        if table.get("columns")
+    }
+
+
+def register_raw_tables(
+    warehouse: WarehouseSettings, lake_url: str, source: str, schema: Schema
+) -> list[str]:
+    """Create or replace the raw tables of one source; returns their qualified names."""
+    tables: Mapping[str, list[dict[str, Any]]] = data_tables(schema)
+    if warehouse.kind == "none":
+        return []
+    if warehouse.kind == "bigquery":
+        project = str(warehouse.bigquery_project)
+        statements = bigquery_ddl.raw_tables_ddl(
+            project, warehouse.raw_dataset, source, tables, lake_url
+        )
+        bigquery_ddl.apply_ddl(project, warehouse.bigquery_location, statements)
+        return [f"{warehouse.raw_dataset}.{source}__{table}" for table in tables]
+    if not lake_url.startswith("file://"):
+        raise ValueError(
+            f"warehouse.kind 'duckdb' reads a local lake only; lake.bucket_url is {lake_url}"
+        )
+    return duckdb_views.register_views(
+        warehouse.resolved_duckdb_path(),
+        warehouse.raw_dataset,
+        source,
+        tables,
+        lake_url.removeprefix("file://"),
+    )

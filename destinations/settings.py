@@ -1,0 +1,73 @@
+"""Where the lake lives and which warehouse holds the raw tables, read from dlt's config providers.
+
+Every setting has one home: `.dlt/config.toml` for the local defaults, environment variables
+(`LAKE__BUCKET_URL`, `WAREHOUSE__KIND`, ...) or `.env` on the VM for production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.specs import BaseConfiguration
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+@configspec
+class LakeSettings(BaseConfiguration):
+    """`[lake]`: a local folder (relative paths are taken from the project root) or `gs://bucket`."""
+
+    bucket_url: str = ".local/lake"
+
+    def resolved_url(self) -> str:
+        """The lake as dlt's filesystem destination wants it: `gs://...` or an absolute `file://` URL."""
+        if "://" in self.bucket_url:
+            return self.bucket_url.rstrip("/")
+        path = Path(self.bucket_url).expanduser()
+        if not path.is_absolute():
+            path = PROJECT_ROOT / path
+        return path.resolve().as_uri()
+
+    @property
+    def is_local(self) -> bool:
+        return self.resolved_url().startswith("file://")
+
+
+@configspec
+class WarehouseSettings(BaseConfiguration):
+    """`[warehouse]`: DuckDB locally, BigQuery in production; raw tables go to `raw_dataset`.
+
+    `kind = "none"` writes the lake only and registers no raw tables.
+    """
+
+    kind: str = "duckdb"
+    duckdb_path: str = ".local/warehouse.duckdb"
+    raw_dataset: str = "raw"
+    bigquery_project: str | None = None
+    bigquery_location: str = "EU"
+
+    def resolved_duckdb_path(self) -> Path:
+        path = Path(self.duckdb_path).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+class SettingError(ValueError):
+    """A setting is missing or has a value the platform cannot use; the message names the setting."""
+
+
+def lake_settings() -> LakeSettings:
+    return resolve_configuration(LakeSettings(), sections=("lake",))
+
+
+def warehouse_settings() -> WarehouseSettings:
+    settings = resolve_configuration(WarehouseSettings(), sections=("warehouse",))
+    if settings.kind not in ("duckdb", "bigquery", "none"):
+        raise SettingError(
+            f"warehouse.kind is {settings.kind!r}; expected 'duckdb', 'bigquery' or 'none' "
+            "(env WAREHOUSE__KIND)"
+        )
+    if settings.kind == "bigquery" and not settings.bigquery_project:
+        raise SettingError(
+            "warehouse.bigquery_project is not set but warehouse.kind is 'bigquery' "
+            "(env WAREHOUSE__BIGQUERY_PROJECT)"
+        )
+    return settings

@@ -1,0 +1,49 @@
+"""Which API each source talks to: the vendor's real API, or its emulator from `sandbox/`.
+
+`sources.use_sandbox` decides, explicitly: the committed local config says true; production sets
+`SOURCES__USE_SANDBOX=false`. Where the setting is absent the real APIs are used, so a
+production machine never talks to the sandbox by accident, and the sandbox never feeds BigQuery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import dlt
+
+from destinations.settings import SettingError, warehouse_settings
+
+# The key each emulator accepts; not a secret, it only opens the local sandbox.
+SANDBOX_API_KEYS = {"stripe": "sk_test_sandbox"}
+
+
+def use_sandbox() -> bool:
+    value = dlt.config.get("sources.use_sandbox")
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+@contextmanager
+def api_endpoint(source: str) -> Iterator[dict[str, Any]]:
+    """Arguments that point `source` at its API for the duration of the block.
+
+    Empty for the real API (the source reads its own settings and secrets); with the sandbox,
+    the emulator is started on 127.0.0.1 in its own process and its address and key returned.
+    """
+    if not use_sandbox():
+        yield {}
+        return
+    if warehouse_settings().kind == "bigquery":
+        raise SettingError(
+            "sources.use_sandbox is true but warehouse.kind is 'bigquery': production never "
+            "reads the sandbox; set SOURCES__USE_SANDBOX=false"
+        )
+    from sandbox.process import run_emulator
+
+    seed = int(dlt.config.get("sandbox.seed") or 7)
+    volume = float(dlt.config.get("sandbox.volume") or 1.0)
+    with run_emulator(source, seed=seed, volume=volume) as emulator:
+        yield {"base_url": emulator.base_url, "api_key": SANDBOX_API_KEYS[source]}

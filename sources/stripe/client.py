@@ -1,0 +1,102 @@
+"""The one place a Stripe client is built, and the paged, retried list calls made with it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import stripe
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from sources.errors import SourceError
+from sources.stripe.settings import (
+    MAX_NETWORK_RETRIES,
+    MAX_RETRY_AFTER_SECONDS,
+    PAGE_SIZE,
+    RATE_LIMIT_RETRIES,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_backoff = wait_exponential(multiplier=0.5, max=MAX_RETRY_AFTER_SECONDS)
+
+
+def build_client(api_key: str, base_url: str) -> stripe.StripeClient:
+    """A `StripeClient` for `base_url` (Stripe, or the sandbox); the SDK retries 5xx itself."""
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": base_url},
+        max_network_retries=MAX_NETWORK_RETRIES,
+    )
+
+
+def _wait_for_retry_after(state: RetryCallState) -> float:
+    """Sleep what the 429's `Retry-After` asks for; fall back to exponential backoff."""
+    error = state.outcome.exception() if state.outcome else None
+    headers = getattr(error, "headers", None) or {}
+    retry_after = headers.get("retry-after") or headers.get("Retry-After")
+    try:
+        return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
+    except (TypeError, ValueError):
+        return _backoff(state)
+
+
+def _log_rate_limited(state: RetryCallState) -> None:
+    log.warning(
+        "stripe: rate limited (429), retry %d of %d in %.1fs",
+        state.attempt_number,
+        RATE_LIMIT_RETRIES,
+        state.next_action.sleep if state.next_action else 0.0,
+    )
+
+
+def call_with_retries(call: Callable[[], T], resource: str) -> T:
+    """Run one API call, retrying 429s; turn Stripe's refusals into one-line `SourceError`s."""
+    retrying = Retrying(
+        retry=retry_if_exception_type(stripe.RateLimitError),
+        wait=_wait_for_retry_after,
+        stop=stop_after_attempt(RATE_LIMIT_RETRIES),
+        before_sleep=_log_rate_limited,
+        reraise=True,
+    )
+    try:
+        return retrying(call)
+    except stripe.AuthenticationError as error:
+        raise SourceError(
+            "stripe",
+            f"the API key was refused ({error.http_status}): check setting "
+            "sources.stripe.api_key (env SOURCES__STRIPE__API_KEY)",
+            resource,
+        ) from None
+    except stripe.PermissionError as error:
+        raise SourceError(
+            "stripe", f"the API key may not read {resource} ({error.http_status})", resource
+        ) from None
+    except stripe.StripeError as error:
+        status = f" ({error.http_status})" if error.http_status else ""
+        raise SourceError(
+            "stripe", f"API call failed{status}: {error.user_message or error}", resource
+        ) from None
+
+
+def list_pages(
+    client: stripe.StripeClient, service: str, params: Mapping[str, Any], resource: str
+) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a list call, newest first, each as plain dicts; asks for `PAGE_SIZE` rows."""
+    lister = getattr(client.v1, service)
+    page = call_with_retries(lambda: lister.list(params={**params, "limit": PAGE_SIZE}), resource)
+    while True:
+        yield [item.to_dict() for item in page.data]
+        if not page.has_more or not page.data:
+            return
+        current = page
+        page = call_with_retries(current.next_page, resource)

@@ -1,0 +1,100 @@
+"""Stripe constants: page size, the events that mark each resource changed, retry limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from sources.stripe import models
+
+API_BASE_URL = "https://api.stripe.com"
+PAGE_SIZE = 100  # Stripe's maximum `limit` for list calls
+EVENTS_RETENTION_DAYS = 30  # Stripe keeps events for 30 days; older changes can only be re-listed
+MAX_NETWORK_RETRIES = 4  # the SDK's own retries: connection errors, 409 and 5xx
+RATE_LIMIT_RETRIES = 6  # ours, for 429, which the SDK does not retry
+MAX_RETRY_AFTER_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class StripeResource:
+    """One table: the SDK service that lists it, its model, and the events that change it."""
+
+    name: str
+    service: str  # attribute of `StripeClient.v1`
+    model: type[BaseModel]
+    event_types: tuple[str, ...] = ()  # empty: immutable, listed by `created` only
+    list_params: tuple[tuple[str, str], ...] = ()
+
+
+RESOURCES: tuple[StripeResource, ...] = (
+    StripeResource(
+        "customers",
+        "customers",
+        models.Customer,
+        ("customer.created", "customer.updated", "customer.deleted"),
+    ),
+    StripeResource(
+        "products",
+        "products",
+        models.Product,
+        ("product.created", "product.updated", "product.deleted"),
+    ),
+    StripeResource(
+        "prices", "prices", models.Price, ("price.created", "price.updated", "price.deleted")
+    ),
+    StripeResource(
+        "charges",
+        "charges",
+        models.Charge,
+        (
+            "charge.succeeded",
+            "charge.failed",
+            "charge.pending",
+            "charge.captured",
+            "charge.expired",
+            "charge.refunded",
+            "charge.updated",
+        ),
+    ),
+    StripeResource(
+        "refunds", "refunds", models.Refund, ("refund.created", "refund.updated", "refund.failed")
+    ),
+    StripeResource(
+        "invoices",
+        "invoices",
+        models.Invoice,
+        (
+            "invoice.created",
+            "invoice.updated",
+            "invoice.finalized",
+            "invoice.paid",
+            "invoice.payment_succeeded",
+            "invoice.payment_failed",
+            "invoice.marked_uncollectible",
+            "invoice.voided",
+            "invoice.deleted",
+        ),
+    ),
+    StripeResource(
+        "subscriptions",
+        "subscriptions",
+        models.Subscription,
+        (
+            "customer.subscription.created",
+            "customer.subscription.updated",
+            "customer.subscription.deleted",
+            "customer.subscription.paused",
+            "customer.subscription.resumed",
+        ),
+        # Stripe leaves canceled subscriptions out of the list unless asked for all.
+        list_params=(("status", "all"),),
+    ),
+    StripeResource("balance_transactions", "balance_transactions", models.BalanceTransaction),
+    StripeResource(
+        "payouts",
+        "payouts",
+        models.Payout,
+        ("payout.created", "payout.updated", "payout.paid", "payout.failed", "payout.canceled"),
+    ),
+)

@@ -1,0 +1,66 @@
+"""The slice of source time a run for one date reads, kept in dlt resource state.
+
+A run for date D reads up to the end of D (UTC). It starts where the previous run's window
+ended, or at the configured start date on the first run, so a daily run reads about one day.
+The window used for each date is remembered, so loading a date again reads exactly the same
+slice and replaces that date's partition with the same data: idempotent reloads, which dlt's
+max-cursor incremental cannot give once a partition is replaced. The state rides dlt's state
+sync, so it is stored in the lake beside the data and restored from there on a rebuilt machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+WINDOWS_KEY = "windows"
+KEEP_WINDOWS = 400  # about a year of daily runs; older dates are rarely reloaded
+
+
+@dataclass(frozen=True)
+class Window:
+    """Half-open interval [start, end) of source time, in UTC."""
+
+    start: datetime
+    end: datetime
+    first: bool  # the first window of this resource: a backfill from the configured start
+
+    @property
+    def start_epoch(self) -> int:
+        return int(self.start.timestamp())
+
+    @property
+    def end_epoch(self) -> int:
+        return int(self.end.timestamp())
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def window_for(run_date: date, start_date: date, state: MutableMapping[str, Any]) -> Window:
+    """The window for `run_date`, recorded in `state` (a dlt resource state)."""
+    windows: dict[str, dict[str, str]] = state.setdefault(WINDOWS_KEY, {})
+    key = run_date.isoformat()
+    end = day_start(run_date + timedelta(days=1))
+    if key in windows:
+        recorded = windows[key]
+        return Window(
+            datetime.fromisoformat(recorded["start"]),
+            datetime.fromisoformat(recorded["end"]),
+            bool(recorded.get("first", False)),
+        )
+    earlier_ends = [
+        datetime.fromisoformat(window["end"])
+        for window in windows.values()
+        if datetime.fromisoformat(window["end"]) <= end
+    ]
+    first = not earlier_ends
+    start = max(earlier_ends) if earlier_ends else day_start(start_date)
+    window = Window(min(start, end), end, first)
+    windows[key] = {"start": window.start.isoformat(), "end": end.isoformat(), "first": first}
+    for stale in sorted(windows)[:-KEEP_WINDOWS]:
+        del windows[stale]
+    return window
