@@ -74,14 +74,17 @@ def replace_partition(fs: Any, dataset_path: str, table: str, run_date: date, lo
     return len(stale)
 
 
-def partition_files(fs: Any, dataset_path: str, table: str, run_date: date) -> list[LakeFile]:
+def partition_files(
+    fs: Any, dataset_path: str, table: str, run_date: date, load_id: str
+) -> list[LakeFile]:
+    """The files `load_id` wrote into one date partition."""
     directory = partition_dir(dataset_path, table, run_date)
     if not fs.exists(directory):
         return []
     return [
         LakeFile(path=entry["name"], size=int(entry.get("size") or 0))
         for entry in fs.ls(directory, detail=True)
-        if entry["name"].endswith(".parquet")
+        if load_id_of(entry["name"]) == load_id
     ]
 
 
@@ -99,5 +102,7 @@ def _emulator_credentials(bucket_url: str) -> Any:
 
     credentials = GcpServiceAccountCredentials()
     credentials.project_id = os.environ.get("GOOGLE_CLOUD_PROJECT", "emulator")
-    credentials.parse_native_representation(AnonymousCredentials())
+    # dlt's hook for credentials found by google.auth.default(); it has no public setter.
+    credentials._set_default_credentials(AnonymousCredentials())
+    credentials.resolve()
     return credentials

@@ -109,7 +109,7 @@ def load_source(
         fs, dataset_path = client.fs_client, client.dataset_path  # type: ignore[attr-defined]
         for table in tables:
             summary.replaced_files += replace_partition(fs, dataset_path, table, run_date, load_id)
-            written = partition_files(fs, dataset_path, table, run_date)
+            written = partition_files(fs, dataset_path, table, run_date, load_id)
             summary.files += len(written)
             summary.bytes_written += sum(file.size for file in written)
 

@@ -14,8 +14,8 @@ from destinations.settings import WarehouseSettings
 def data_tables(schema: Schema) -> dict[str, list[dict[str, Any]]]:
     """The schema's data tables (not dlt's own) with their columns in order."""
     return {
-        name: list(table.get("columns", {}).values())
-        for name, table in schema.data_tables().items()
+        table["name"]: list(table.get("columns", {}).values())
+        for table in schema.data_tables()
         if table.get("columns")
     }
 

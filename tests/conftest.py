@@ -1,0 +1,32 @@
+"""Fixtures shared by the whole suite: every test gets its own lake, warehouse and dlt folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+@dataclass(frozen=True)
+class PlatformPaths:
+    lake: Path
+    warehouse: Path
+    pipelines: Path
+
+
+@pytest.fixture
+def platform_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PlatformPaths]:
+    """Point lake, warehouse and dlt's data folder at a fresh temporary directory."""
+    paths = PlatformPaths(
+        lake=tmp_path / "lake",
+        warehouse=tmp_path / "warehouse.duckdb",
+        pipelines=tmp_path / "dlt" / "pipelines",
+    )
+    monkeypatch.setenv("LAKE__BUCKET_URL", str(paths.lake))
+    monkeypatch.setenv("WAREHOUSE__KIND", "duckdb")
+    monkeypatch.setenv("WAREHOUSE__DUCKDB_PATH", str(paths.warehouse))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    yield paths
