@@ -1,0 +1,1 @@
+"""Informational benchmarks, run as scripts (not collected by pytest)."""

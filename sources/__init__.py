@@ -1,0 +1,1 @@
+"""Sources: official SDK clients turned into typed Pydantic records and Arrow tables."""
