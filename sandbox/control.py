@@ -1,0 +1,166 @@
+"""Test controls every emulator shares: the clock, injected faults and the request log.
+
+They are driven over HTTP (`/_sandbox/...`, no auth) so a test in another process can
+steer an emulator: move its clock, make the next requests fail or slow down, and see
+which requests an extractor made.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DAY = 86_400
+MAX_LOGGED_REQUESTS = 100_000
+
+
+@dataclass
+class Fault:
+    """What to do to the next `remaining` API requests whose path starts with `path`."""
+
+    path: str | None = None
+    status: int | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    malformed: bool = False
+    remaining: int = 1
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Fault:
+        unknown = set(spec) - {"path", "status", "retry_after", "delay", "malformed", "count"}
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        fault = cls(
+            path=spec.get("path"),
+            status=int(spec["status"]) if spec.get("status") is not None else None,
+            retry_after=spec.get("retry_after"),
+            delay=float(spec.get("delay") or 0.0),
+            malformed=bool(spec.get("malformed", False)),
+            remaining=int(spec.get("count", 1)),
+        )
+        if fault.remaining < 1:
+            raise ValueError("count must be at least 1")
+        if fault.status is None and not fault.delay and not fault.malformed:
+            raise ValueError("a fault needs a status, a delay or malformed")
+        return fault
+
+    def matches(self, path: str, is_list: bool) -> bool:
+        if self.path and not path.startswith(self.path):
+            return False
+        # A malformed-record fault only means something on a list page.
+        return is_list or not (self.malformed and self.status is None and not self.delay)
+
+
+class FaultBook:
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, spec: dict[str, Any]) -> Fault:
+        fault = Fault.from_spec(spec)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, path: str, is_list: bool) -> Fault | None:
+        """The first armed fault for this request, counted as used."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(path, is_list):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(f) for f in self._faults]
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._entries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def append(self, method: str, path: str, query: dict[str, Any], status: int) -> None:
+        with self._lock:
+            if len(self._entries) < MAX_LOGGED_REQUESTS:
+                self._entries.append(
+                    {"method": method, "path": path, "query": query, "status": status}
+                )
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class Clock:
+    """The emulator's `now`: what has happened by then is all an API call can see."""
+
+    def __init__(self, now: int, start: int, end: int) -> None:
+        self.now = now
+        self.start = start
+        self.end = end
+
+    def update(self, body: dict[str, Any]) -> None:
+        if "now" in body:
+            self.now = int(body["now"])
+        if "advance_days" in body:
+            self.now += round(float(body["advance_days"]) * DAY)
+        if "advance_seconds" in body:
+            self.now += int(body["advance_seconds"])
+
+    def describe(self) -> dict[str, int]:
+        return {"now": self.now, "start": self.start, "end": self.end}
+
+
+def handle_control(
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    faults: FaultBook,
+    log: RequestLog,
+    clock: Clock,
+) -> tuple[int, Any]:
+    """Answer a `/_sandbox/...` request: (HTTP status, JSON payload)."""
+    try:
+        if path == "/_sandbox/faults":
+            if method == "POST":
+                listed = body.get("faults")
+                specs: list[Any] = listed if isinstance(listed, list) else [body]
+                for spec in specs:
+                    faults.add(spec)
+                return 200, {"faults": faults.describe()}
+            if method == "DELETE":
+                faults.clear()
+                return 200, {"faults": []}
+            if method == "GET":
+                return 200, {"faults": faults.describe()}
+        elif path == "/_sandbox/clock":
+            if method == "POST":
+                clock.update(body)
+            if method in ("GET", "POST"):
+                return 200, clock.describe()
+        elif path == "/_sandbox/requests":
+            if method == "GET":
+                return 200, log.entries()
+            if method == "DELETE":
+                log.clear()
+                return 200, []
+        elif path == "/_sandbox/health" and method == "GET":
+            return 200, {"ok": True, **clock.describe()}
+        else:
+            return 404, {"error": f"no control endpoint {method} {path}"}
+    except (ValueError, TypeError, KeyError) as exc:
+        return 400, {"error": str(exc)}
+    return 405, {"error": f"{method} not allowed on {path}"}

@@ -1,0 +1,162 @@
+"""The Stripe emulator as its own process: CLI, fault injection, clock and request log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import stripe
+
+from sandbox.process import EmulatorHandle, EmulatorStartError, run_emulator
+
+from .conftest import ORG_END, ORG_START
+
+DAY = 86_400
+
+
+@pytest.fixture(scope="module")
+def _process() -> Iterator[EmulatorHandle]:
+    with run_emulator(
+        "stripe", seed=7, volume=0.5, start=ORG_START, end=ORG_END, api_key="sk_test_proc"
+    ) as handle:
+        yield handle
+    assert handle.process.returncode == 0, "SIGTERM should stop the emulator cleanly"
+
+
+@pytest.fixture
+def emulator(_process: EmulatorHandle) -> Iterator[EmulatorHandle]:
+    default_now = _process.clock()["end"]
+    yield _process
+    _process.clear_faults()
+    _process.set_clock(now=default_now)
+    _process.clear_requests()
+
+
+@pytest.fixture
+def client(emulator: EmulatorHandle) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        "sk_test_proc", base_addresses={"api": emulator.base_url}, max_network_retries=0
+    )
+
+
+def test_process_serves_the_sdk(emulator: EmulatorHandle, client: stripe.StripeClient) -> None:
+    assert emulator.base_url.startswith("http://127.0.0.1:")
+    assert emulator.process.poll() is None
+    page = client.v1.customers.list(params={"limit": 3})
+    assert len(page.data) == 3
+    assert emulator.requests() == [
+        {"method": "GET", "path": "/v1/customers", "query": {"limit": "3"}, "status": 200}
+    ]
+
+
+def test_rate_limit_fault_carries_retry_after(
+    emulator: EmulatorHandle, client: stripe.StripeClient
+) -> None:
+    emulator.set_faults(path="/v1/charges", status=429, retry_after=1, count=2)
+    for _ in range(2):
+        with pytest.raises(stripe.RateLimitError) as exc:
+            client.v1.charges.list(params={"limit": 100})
+        assert exc.value.http_status == 429
+        assert exc.value.headers is not None
+        assert exc.value.headers["Retry-After"] == "1"
+        assert exc.value.error is not None
+        assert exc.value.error.code == "rate_limit"
+    client.v1.customers.list()  # other paths are untouched
+    assert len(client.v1.charges.list(params={"limit": 100}).data) == 100
+    assert [r["status"] for r in emulator.requests()] == [429, 429, 200, 200]
+
+
+def test_server_error_fault(emulator: EmulatorHandle, client: stripe.StripeClient) -> None:
+    emulator.set_faults(status=500, count=1)
+    with pytest.raises(stripe.APIError) as exc:
+        client.v1.payouts.list()
+    assert exc.value.http_status == 500
+    assert exc.value.error is not None
+    assert exc.value.error.type == "api_error"
+    assert client.v1.payouts.list().data
+
+
+def test_sdk_retries_server_errors_when_allowed(emulator: EmulatorHandle) -> None:
+    emulator.set_faults(path="/v1/prices", status=503, count=1)
+    retrying = stripe.StripeClient(
+        "sk_test_proc", base_addresses={"api": emulator.base_url}, max_network_retries=2
+    )
+    assert retrying.v1.prices.list().data
+    assert [r["status"] for r in emulator.requests()] == [503, 200]
+
+
+def test_delay_fault_slows_responses(emulator: EmulatorHandle, client: stripe.StripeClient) -> None:
+    emulator.set_faults(path="/v1/refunds", delay=0.4, count=2)
+    started = time.perf_counter()
+    client.v1.refunds.list()
+    client.v1.refunds.list()
+    slow = time.perf_counter() - started
+    started = time.perf_counter()
+    client.v1.refunds.list()
+    assert slow >= 0.8
+    assert time.perf_counter() - started < 0.4
+
+
+def test_malformed_fault_breaks_one_record(
+    emulator: EmulatorHandle, client: stripe.StripeClient
+) -> None:
+    clean = client.v1.charges.list(params={"limit": 5})
+    emulator.set_faults(path="/v1/charges", malformed=True)
+    client.v1.charges.retrieve(clean.data[0].id)  # a single object does not use it up
+    broken = client.v1.charges.list(params={"limit": 5})
+    assert [c.id for c in broken.data] == [c.id for c in clean.data]
+    assert broken.data[0].amount == "not-a-number"
+    assert all(isinstance(c.amount, int) for c in broken.data[1:])
+    assert isinstance(client.v1.charges.list(params={"limit": 5}).data[0].amount, int)
+    customers_clean = client.v1.customers.list(params={"limit": 2})
+    emulator.set_faults(path="/v1/customers", malformed=True)
+    customers = client.v1.customers.list(params={"limit": 2})
+    assert customers.data[0].id == customers_clean.data[0].id
+    assert customers.data[0].created is None
+
+
+def test_clear_faults(emulator: EmulatorHandle, client: stripe.StripeClient) -> None:
+    emulator.set_faults(status=500, count=5)
+    emulator.clear_faults()
+    assert client.v1.products.list().data
+
+
+def test_advancing_the_clock_reveals_new_and_changed_objects(
+    emulator: EmulatorHandle, client: stripe.StripeClient
+) -> None:
+    now = emulator.set_clock(now=emulator.clock()["start"] + 60 * DAY)
+
+    def load(since: int) -> dict[str, dict[str, Any]]:
+        params: Any = {"limit": 100, "created": {"gte": since}}
+        return {
+            bt.id: bt.to_dict()
+            for bt in client.v1.balance_transactions.list(params=params).auto_paging_iter()
+        }
+
+    first = load(now - 5 * DAY)
+    assert all(bt["created"] <= now for bt in first.values())
+    emulator.clear_requests()
+    later = emulator.advance_days(1)
+    assert later == now + DAY
+    second = load(now - 5 * DAY)
+    new = set(second) - set(first)
+    assert new
+    assert all(now < second[i]["created"] <= later for i in new)
+    changed = [i for i in first if first[i]["status"] != second[i]["status"]]
+    assert changed, "some pending balance became available overnight"
+    assert all(second[i]["status"] == "available" for i in changed)
+    assert all(r["query"]["limit"] == "100" for r in emulator.requests())
+    assert all(r["query"]["created"] == {"gte": str(now - 5 * DAY)} for r in emulator.requests())
+    events = client.v1.events.list(params={"created": {"gt": now}, "limit": 100})
+    assert events.data
+    assert all(now < e.created <= later for e in events.data)
+
+
+def test_startup_failure_reports_stderr() -> None:
+    with (
+        pytest.raises(EmulatorStartError, match="volume"),
+        run_emulator("stripe", volume="lots", startup_timeout=30),
+    ):
+        pass
