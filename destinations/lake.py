@@ -28,7 +28,7 @@ _LOAD_ID_IN_FILE_NAME = re.compile(r"(?P<load_id>\d+\.\d+)\.[^./]+\.parquet$")
 
 
 def lake_destination(bucket_url: str, run_date: date) -> Destination[Any, Any]:
-    """dlt's filesystem destination writing this run's files into the `date=<run_date>` partition."""
+    """dlt's filesystem destination writing this run's files into partition `date=<run_date>`."""
     return filesystem(
         bucket_url=bucket_url,
         credentials=_emulator_credentials(bucket_url),
@@ -39,7 +39,7 @@ def lake_destination(bucket_url: str, run_date: date) -> Destination[Any, Any]:
 
 
 def load_id_of(file_name: str) -> str | None:
-    """The dlt load id a lake file was written by, read from its name (`<load_id>.<file_id>.parquet`)."""
+    """The dlt load id that wrote a lake file, from its name `<load_id>.<file_id>.parquet`."""
     match = _LOAD_ID_IN_FILE_NAME.search(file_name)
     return match.group("load_id") if match else None
 

@@ -95,7 +95,9 @@ def load_source(
             "%s: dropping unfinished load packages %s of a crashed run; state is restored "
             "from the lake",
             source.name,
-            ", ".join(pipeline.list_normalized_load_packages() + pipeline.list_extracted_load_packages()),
+            ", ".join(
+                pipeline.list_normalized_load_packages() + pipeline.list_extracted_load_packages()
+            ),
         )
         pipeline = pipeline.drop()
     info = pipeline.run(source, loader_file_format="parquet")

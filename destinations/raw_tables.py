@@ -1,4 +1,4 @@
-"""Make the raw tables follow the lake after a load: DuckDB views locally, BigQuery in production."""
+"""Make the raw tables follow the lake after a load: DuckDB views locally, BigQuery in prod."""
 
 from __future__ import annotations
 

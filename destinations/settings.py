@@ -7,10 +7,12 @@ Every setting has one home: `.dlt/config.toml` for the local defaults, environme
 from __future__ import annotations
 
 from pathlib import Path
+
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.specs import BaseConfiguration
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
 
 @configspec
 class LakeSettings(BaseConfiguration):
@@ -19,7 +21,7 @@ class LakeSettings(BaseConfiguration):
     bucket_url: str = ".local/lake"
 
     def resolved_url(self) -> str:
-        """The lake as dlt's filesystem destination wants it: `gs://...` or an absolute `file://` URL."""
+        """The lake as dlt's filesystem destination wants it: `gs://...` or absolute `file://`."""
         if "://" in self.bucket_url:
             return self.bucket_url.rstrip("/")
         path = Path(self.bucket_url).expanduser()
@@ -51,7 +53,7 @@ class WarehouseSettings(BaseConfiguration):
 
 
 class SettingError(ValueError):
-    """A setting is missing or has a value the platform cannot use; the message names the setting."""
+    """A setting is missing or unusable; the one-line message names the setting."""
 
 
 def lake_settings() -> LakeSettings:

@@ -91,10 +91,20 @@ def missing_setting_message(error: ConfigFieldMissingException) -> str:
     """`missing setting sources.stripe.api_key (env SOURCES__STRIPE__API_KEY)` for each field."""
     names = []
     for field, traces in error.traces.items():
-        sections = max((list(trace.sections) for trace in traces), key=len, default=[])
+        # dlt also looks under `sources.stripe.stripe` (module, then source name); name the
+        # place people write it, with the repeated section folded
+        sections = max((_fold_repeats(trace.sections) for trace in traces), key=len, default=[])
         key = ".".join([*sections, field])
         names.append(f"{key} (env {key.upper().replace('.', '__')})")
     return "missing setting " + ", ".join(names)
+
+
+def _fold_repeats(sections: Sequence[str]) -> list[str]:
+    folded: list[str] = []
+    for section in sections:
+        if not folded or folded[-1] != section:
+            folded.append(section)
+    return folded
 
 
 def one_line(error: BaseException) -> str:
@@ -129,7 +139,9 @@ def main(
         lake_url, warehouse = lake_settings().resolved_url(), warehouse_settings().kind
         with api_endpoint(name) as endpoint:
             where = "sandbox " + endpoint["base_url"] if endpoint else "the real API"
-            _progress(args, f"{name}: {len(dates)} day(s) from {where} into {lake_url} ({warehouse})")
+            _progress(
+                args, f"{name}: {len(dates)} day(s) from {where} into {lake_url} ({warehouse})"
+            )
             for day in dates:
                 source = build_source(run_date=day, **endpoint)
                 if args.resources:

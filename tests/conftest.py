@@ -29,4 +29,4 @@ def platform_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pl
     monkeypatch.setenv("WAREHOUSE__DUCKDB_PATH", str(paths.warehouse))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-    yield paths
+    return paths

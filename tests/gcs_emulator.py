@@ -35,8 +35,19 @@ def gcs_emulator(data_dir: Path, bucket: str) -> Iterator[str]:
     port = _free_port()
     executable = Path(sys.executable).with_name("gcp-storage-emulator")
     process = subprocess.Popen(
-        [str(executable), "-d", str(data_dir), "start", "-H", "127.0.0.1", "--port", str(port),
-         "--default-bucket", bucket, "-q"],
+        [
+            str(executable),
+            "-d",
+            str(data_dir),
+            "start",
+            "-H",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--default-bucket",
+            bucket,
+            "-q",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

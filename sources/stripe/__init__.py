@@ -52,7 +52,7 @@ def stripe_source(
         dlt.resource(
             _read_resource,
             name=spec.name,
-            primary_key="id",
+            # no primary_key hint: it would also bind rejected_records, which share the resource
             write_disposition="append",
         )(client, spec, first_day, day)
         for spec in RESOURCES

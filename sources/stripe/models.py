@@ -86,9 +86,7 @@ class Charge(StripeRecord):
     failure_code: str | None = None
     failure_message: str | None = None
     receipt_email: str | None = None
-    billing_email: str | None = Field(
-        None, validation_alias=AliasPath("billing_details", "email")
-    )
+    billing_email: str | None = Field(None, validation_alias=AliasPath("billing_details", "email"))
     billing_country: str | None = Field(
         None, validation_alias=AliasPath("billing_details", "address", "country")
     )
@@ -148,9 +146,7 @@ class Subscription(StripeRecord):
     canceled_at: datetime | None = None
     ended_at: datetime | None = None
     trial_end: datetime | None = None
-    price: str | None = Field(
-        None, validation_alias=AliasPath("items", "data", 0, "price", "id")
-    )
+    price: str | None = Field(None, validation_alias=AliasPath("items", "data", 0, "price", "id"))
     quantity: int | None = Field(None, validation_alias=AliasPath("items", "data", 0, "quantity"))
     latest_invoice: str | None = None
     metadata: JsonText | None = None

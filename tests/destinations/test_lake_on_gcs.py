@@ -43,7 +43,9 @@ def test_gcs_lake_gets_date_partitions_and_a_reload_replaces_them(gcs_lake: stor
     second = load_source(orders_source([("a", 3)]), DAY_1)
 
     names = blob_names(gcs_lake, "shop/orders/")
-    assert names == [n for n in names if n.startswith(f"shop/orders/date={DAY_1}/{second.load_id}.")]
+    assert names == [
+        n for n in names if n.startswith(f"shop/orders/date={DAY_1}/{second.load_id}.")
+    ]
     assert len(names) == 1
     assert first.load_id != second.load_id
     table = pq.read_table(io.BytesIO(gcs_lake.blob(names[0]).download_as_bytes()))
