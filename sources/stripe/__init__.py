@@ -1,6 +1,7 @@
 """The Stripe source: customers, catalogue, payments, billing and payouts through `StripeClient`.
 
-The first run lists every object created since `start_date`. Later runs read the Events API for
+The first run lists every object created since `start_date` (customers, products, prices and
+subscriptions: every one, whenever created, since newer payments refer to them). Later runs read the Events API for
 the run's window: every object created, updated or deleted in it arrives as the event's
 snapshot, newest version kept. Balance transactions have no events and are immutable, so they
 are always listed by `created`. Each page is validated into the resource's model and yielded as
@@ -105,7 +106,10 @@ def _created_filter(window: Window) -> dict[str, int]:
 def _from_list(
     client: Any, spec: StripeResource, window: Window, now: datetime
 ) -> Iterator[list[dict[str, Any]]]:
-    params = {"created": _created_filter(window), **dict(spec.list_params)}
+    created = _created_filter(window)
+    if window.first and spec.full_history:
+        del created["gte"]
+    params = {"created": created, **dict(spec.list_params)}
     snapshot_at = int(now.timestamp())
     for page in list_pages(client, spec.service, params, spec.name):
         yield [{**item, "snapshot_at": snapshot_at, "deleted": False} for item in page]

@@ -25,6 +25,9 @@ class StripeResource:
     model: type[BaseModel]
     event_types: tuple[str, ...] = ()  # empty: immutable, listed by `created` only
     list_params: tuple[tuple[str, str], ...] = ()
+    # Reference objects (customers, the catalogue, subscriptions) made before `start_date` are
+    # still bought, billed and joined to, so the first run lists all of them.
+    full_history: bool = False
 
 
 RESOURCES: tuple[StripeResource, ...] = (
@@ -33,15 +36,21 @@ RESOURCES: tuple[StripeResource, ...] = (
         "customers",
         models.Customer,
         ("customer.created", "customer.updated", "customer.deleted"),
+        full_history=True,
     ),
     StripeResource(
         "products",
         "products",
         models.Product,
         ("product.created", "product.updated", "product.deleted"),
+        full_history=True,
     ),
     StripeResource(
-        "prices", "prices", models.Price, ("price.created", "price.updated", "price.deleted")
+        "prices",
+        "prices",
+        models.Price,
+        ("price.created", "price.updated", "price.deleted"),
+        full_history=True,
     ),
     StripeResource(
         "charges",
@@ -89,6 +98,7 @@ RESOURCES: tuple[StripeResource, ...] = (
         ),
         # Stripe leaves canceled subscriptions out of the list unless asked for all.
         list_params=(("status", "all"),),
+        full_history=True,
     ),
     StripeResource("balance_transactions", "balance_transactions", models.BalanceTransaction),
     StripeResource(
