@@ -76,7 +76,8 @@ def main() -> None:
             results.append((volume, *measure(volume, Path(workdir))))
     print(f"{'volume':>7} | {'rows':>9} | {'seconds':>8} | {'rows/s':>8} | {'peak RSS MiB':>12}")
     for volume, rows, seconds, peak in results:
-        print(f"{volume:>6g}x | {rows:>9,} | {seconds:>8.1f} | {rows / seconds:>8,.0f} | {peak:>12.0f}")
+        rate = rows / seconds
+        print(f"{volume:>6g}x | {rows:>9,} | {seconds:>8.1f} | {rate:>8,.0f} | {peak:>12.0f}")
     growth = results[-1][3] / results[0][3]
     verdict = "met" if growth <= GROWTH_TARGET else "NOT met"
     print(

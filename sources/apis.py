@@ -14,9 +14,7 @@ from typing import Any
 import dlt
 
 from destinations.settings import SettingError, warehouse_settings
-
-# The key each emulator accepts; not a secret, it only opens the local sandbox.
-SANDBOX_API_KEYS = {"stripe": "sk_test_sandbox"}
+from sources.registry import SourceSpec
 
 
 def use_sandbox() -> bool:
@@ -27,8 +25,8 @@ def use_sandbox() -> bool:
 
 
 @contextmanager
-def api_endpoint(source: str) -> Iterator[dict[str, Any]]:
-    """Arguments that point `source` at its API for the duration of the block.
+def api_endpoint(spec: SourceSpec) -> Iterator[dict[str, Any]]:
+    """Arguments that point a source at its API for the duration of the block.
 
     Empty for the real API (the source reads its own settings and secrets); with the sandbox,
     the emulator is started on 127.0.0.1 in its own process and its address and key returned.
@@ -45,5 +43,5 @@ def api_endpoint(source: str) -> Iterator[dict[str, Any]]:
 
     seed = int(dlt.config.get("sandbox.seed") or 7)
     volume = float(dlt.config.get("sandbox.volume") or 1.0)
-    with run_emulator(source, seed=seed, volume=volume) as emulator:
-        yield {"base_url": emulator.base_url, "api_key": SANDBOX_API_KEYS[source]}
+    with run_emulator(spec.name, seed=seed, volume=volume) as emulator:
+        yield spec.sandbox_arguments(emulator.base_url)

@@ -1,8 +1,8 @@
-"""`python -m sources.<name>`: load one source ad hoc, with progress and a closing summary.
+"""`python -m sources` and `python -m sources.<name>`: ad hoc loads with progress and a summary.
 
-Every source's `__main__` calls `main()` here, so all six take the same flags and print the same
-summary. Errors end the run with one line on stderr and exit code 1; no traceback for a bad key
-or a missing setting.
+All sources take the same flags and print the same summary. Errors end a source's run with one
+line on stderr (no traceback for a bad key or a missing setting); with several sources, one
+failing does not stop the others, and the exit code is 1 if any failed.
 """
 
 from __future__ import annotations
@@ -11,45 +11,49 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.extract.source import DltSource
 
 from destinations.load import load_source
 from destinations.settings import SettingError, lake_settings, warehouse_settings
 from sources.apis import api_endpoint
 from sources.errors import SourceError
+from sources.registry import SourceSpec
 
 EPILOG = """\
 settings (dlt config: .dlt/config.toml, .dlt/secrets.toml, or environment variables):
-  sources.use_sandbox        true: start the {name} emulator from sandbox/ on 127.0.0.1
-                             (SOURCES__USE_SANDBOX; the committed local default)
-  sources.{name}.*           the source's own settings and secrets, e.g.
-                             SOURCES__{upper}__START_DATE{secret_hint}
-  lake.bucket_url            where Parquet goes: a folder or gs://bucket (LAKE__BUCKET_URL)
-  warehouse.kind             duckdb | bigquery | none: where raw tables are registered
-                             (WAREHOUSE__KIND, WAREHOUSE__DUCKDB_PATH, ...)
+  sources.use_sandbox      true: start each source's emulator from sandbox/ on 127.0.0.1
+                           (SOURCES__USE_SANDBOX; the committed local default)
+  sources.<name>.*         each source's settings and secrets, e.g.
+                           SOURCES__STRIPE__START_DATE{secrets}
+  lake.bucket_url          where Parquet goes: a folder or gs://bucket (LAKE__BUCKET_URL)
+  warehouse.kind           duckdb | bigquery | none: where raw tables are registered
+                           (WAREHOUSE__KIND, WAREHOUSE__DUCKDB_PATH, ...)
 
-Each date is one load into <lake>/{name}/<table>/date=YYYY-MM-DD/. Loading a date again
-replaces that date's files. Inspect the pipeline afterwards with `dlt pipeline {name} info`
-(pipelines live in ~/.dlt/pipelines unless DLT_DATA_DIR says otherwise).
+Each day is one load per source into <lake>/<source>/<table>/date=YYYY-MM-DD/; loading a day
+again replaces that day's files. Inspect a pipeline afterwards with `dlt pipeline <source> info`
+(pipelines live in ~/.dlt/pipelines, /var/dlt/pipelines as root, or $DLT_DATA_DIR/pipelines).
 """
 
 
-def _parse_args(
-    name: str, resources: Sequence[str], secret_hint: str, argv: Sequence[str] | None
-) -> argparse.Namespace:
+def _parser(specs: Sequence[SourceSpec], prog: str, one_source: bool) -> argparse.ArgumentParser:
+    names = ", ".join(spec.name for spec in specs)
+    secrets = "".join(
+        f",\n                           {s} (secret)"
+        for spec in specs
+        for s in spec.secret_settings
+    )
     parser = argparse.ArgumentParser(
-        prog=f"python -m sources.{name}",
+        prog=prog,
         description=(
-            f"Load {name} into the lake and refresh its raw tables, for one day or a range of "
-            "days (UTC). Each day reads what is new or changed since the day before it."
+            f"Load {names} into the lake and refresh the raw tables, for one day or a range "
+            "of days (UTC). Each day reads what is new or changed since the day before it."
         ),
-        epilog=EPILOG.format(name=name, upper=name.upper(), secret_hint=secret_hint),
+        epilog=EPILOG.format(secrets=secrets),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -61,19 +65,17 @@ def _parse_args(
     parser.add_argument(
         "--end", type=date.fromisoformat, help="last day of the range (default: yesterday)"
     )
-    parser.add_argument(
-        "--resources",
-        help=f"comma-separated tables to load (default: all of {', '.join(resources)})",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress, summary only")
-    args = parser.parse_args(argv)
-    if args.date and (args.start or args.end):
-        parser.error("--date cannot be combined with --start/--end")
-    if args.resources:
-        unknown = sorted(set(args.resources.split(",")) - set(resources))
-        if unknown:
-            parser.error(f"unknown resources: {', '.join(unknown)}")
-    return args
+    if one_source:
+        tables = ", ".join(specs[0].resources)
+        parser.add_argument(
+            "--resources", help=f"comma-separated tables to load (default: all of {tables})"
+        )
+    else:
+        parser.add_argument(
+            "--sources", help=f"comma-separated sources to load (default: all of {names})"
+        )
+    parser.add_argument("--quiet", action="store_true", help="no progress, summaries only")
+    return parser
 
 
 def run_dates(args: argparse.Namespace, today: date) -> list[date]:
@@ -85,6 +87,14 @@ def run_dates(args: argparse.Namespace, today: date) -> list[date]:
     if start > end:
         raise SettingError(f"--start {start} is after --end {end}")
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def _fold_repeats(sections: Sequence[str]) -> list[str]:
+    folded: list[str] = []
+    for section in sections:
+        if not folded or folded[-1] != section:
+            folded.append(section)
+    return folded
 
 
 def missing_setting_message(error: ConfigFieldMissingException) -> str:
@@ -99,17 +109,9 @@ def missing_setting_message(error: ConfigFieldMissingException) -> str:
     return "missing setting " + ", ".join(names)
 
 
-def _fold_repeats(sections: Sequence[str]) -> list[str]:
-    folded: list[str] = []
-    for section in sections:
-        if not folded or folded[-1] != section:
-            folded.append(section)
-    return folded
-
-
 def one_line(error: BaseException) -> str:
     """The innermost error we wrote ourselves, else the error's first line."""
-    seen = error
+    seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, SourceError | SettingError):
             return str(seen)
@@ -120,14 +122,39 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
+def load_days(
+    spec: SourceSpec, days: Sequence[date], resources: Sequence[str], quiet: bool
+) -> None:
+    """Load `spec` for each day in turn, printing each day's summary; raises on the first error."""
+    with api_endpoint(spec) as endpoint:
+        where = f"sandbox {endpoint['base_url']}" if endpoint else "the real API"
+        _progress(quiet, f"{spec.name}: {len(days)} day(s) from {where}")
+        for day in days:
+            source = spec.build(run_date=day, **endpoint)
+            if resources:
+                source = source.with_resources(*resources)
+            summary = load_source(source, day, progress=None if quiet else _progress_collector())
+            print(summary.render(), flush=True)
+
+
 def main(
-    name: str,
-    build_source: Callable[..., DltSource],
-    resources: Sequence[str],
-    argv: Sequence[str] | None = None,
-    secret_hint: str = "",
+    specs: Sequence[SourceSpec], argv: Sequence[str] | None = None, every_source: bool = False
 ) -> int:
-    args = _parse_args(name, resources, secret_hint, argv)
+    """Run the CLI for one source (`python -m sources.<name>`) or all (`every_source`)."""
+    prog = "python -m sources" if every_source else f"python -m sources.{specs[0].name}"
+    parser = _parser(specs, prog, one_source=not every_source)
+    args = parser.parse_args(argv)
+    if args.date and (args.start or args.end):
+        parser.error("--date cannot be combined with --start/--end")
+    resources = args.resources.split(",") if getattr(args, "resources", None) else []
+    unknown = sorted(set(resources) - set(specs[0].resources))
+    chosen = specs
+    if getattr(args, "sources", None):
+        wanted = args.sources.split(",")
+        unknown += sorted(set(wanted) - {spec.name for spec in specs})
+        chosen = [spec for spec in specs if spec.name in wanted]
+    if unknown:
+        parser.error(f"unknown: {', '.join(unknown)}")
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
@@ -135,32 +162,33 @@ def main(
     )
     started = time.monotonic()
     try:
-        dates = run_dates(args, date.today())
-        lake_url, warehouse = lake_settings().resolved_url(), warehouse_settings().kind
-        with api_endpoint(name) as endpoint:
-            where = "sandbox " + endpoint["base_url"] if endpoint else "the real API"
-            _progress(
-                args, f"{name}: {len(dates)} day(s) from {where} into {lake_url} ({warehouse})"
-            )
-            for day in dates:
-                source = build_source(run_date=day, **endpoint)
-                if args.resources:
-                    source = source.with_resources(*args.resources.split(","))
-                progress = None if args.quiet else _progress_collector()
-                summary = load_source(source, day, progress=progress)
-                print(summary.render(), flush=True)
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted; the partial load is not counted", file=sys.stderr)
-        return 130
+        days = run_dates(args, date.today())
+        lake, warehouse = lake_settings().resolved_url(), warehouse_settings().kind
     except Exception as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
-    print(f"{name}: done in {time.monotonic() - started:.1f}s", flush=True)
+    _progress(args.quiet, f"loading into {lake} (raw tables: {warehouse})")
+    failed = []
+    for spec in chosen:
+        try:
+            load_days(spec, days, resources, args.quiet)
+        except KeyboardInterrupt:
+            print(f"{spec.name}: interrupted; the partial load is not counted", file=sys.stderr)
+            return 130
+        except Exception as error:
+            print(f"error: {one_line(error)}", file=sys.stderr)
+            failed.append(spec.name)
+    elapsed = time.monotonic() - started
+    if failed:
+        if len(chosen) > 1:
+            print(f"failed: {', '.join(failed)} ({elapsed:.1f}s)", file=sys.stderr)
+        return 1
+    print(f"done: {', '.join(spec.name for spec in chosen)} in {elapsed:.1f}s", flush=True)
     return 0
 
 
-def _progress(args: argparse.Namespace, message: str) -> None:
-    if not args.quiet:
+def _progress(quiet: bool, message: str) -> None:
+    if not quiet:
         print(message, file=sys.stderr, flush=True)
 
 

@@ -40,8 +40,18 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def window_for(run_date: date, start_date: date, state: MutableMapping[str, Any]) -> Window:
-    """The window for `run_date`, recorded in `state` (a dlt resource state)."""
+def window_for(
+    run_date: date,
+    start_date: date,
+    state: MutableMapping[str, Any],
+    lookback: timedelta = timedelta(0),
+) -> Window:
+    """The window for `run_date`, recorded in `state` (a dlt resource state).
+
+    `lookback` re-reads that much before where the previous window ended, for APIs that restate
+    recent data (ad conversions, reporting delays); the re-read rows land in this date's
+    partition and staging keeps the latest version of each.
+    """
     windows: dict[str, dict[str, str]] = state.setdefault(WINDOWS_KEY, {})
     key = run_date.isoformat()
     end = day_start(run_date + timedelta(days=1))
@@ -58,7 +68,8 @@ def window_for(run_date: date, start_date: date, state: MutableMapping[str, Any]
         if datetime.fromisoformat(window["end"]) <= end
     ]
     first = not earlier_ends
-    start = max(earlier_ends) if earlier_ends else day_start(start_date)
+    start = max(earlier_ends) - lookback if earlier_ends else day_start(start_date)
+    start = max(start, day_start(start_date))
     window = Window(min(start, end), end, first)
     windows[key] = {"start": window.start.isoformat(), "end": end.isoformat(), "first": first}
     for stale in sorted(windows)[:-KEEP_WINDOWS]:

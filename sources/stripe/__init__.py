@@ -1,11 +1,12 @@
 """The Stripe source: customers, catalogue, payments, billing and payouts through `StripeClient`.
 
 The first run lists every object created since `start_date` (customers, products, prices and
-subscriptions: every one, whenever created, since newer payments refer to them). Later runs read the Events API for
-the run's window: every object created, updated or deleted in it arrives as the event's
-snapshot, newest version kept. Balance transactions have no events and are immutable, so they
-are always listed by `created`. Each page is validated into the resource's model and yielded as
-an Arrow table; records that do not fit go to `rejected_records`.
+subscriptions: all of them, whenever created, since newer payments refer to them). Later runs
+read the Events API for the run's window: every object created, updated or deleted in it
+arrives as the event's snapshot, newest version kept. Balance transactions have no events and
+are immutable, so they are always listed by `created`. Each page is validated into the
+resource's model and yielded as an Arrow table; records that do not fit go to
+`rejected_records`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from sources.arrow import to_table
+from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.stripe.client import build_client, list_pages
 from sources.stripe.settings import API_BASE_URL, EVENTS_RETENTION_DAYS, RESOURCES, StripeResource
@@ -58,6 +60,15 @@ def stripe_source(
         )(client, spec, first_day, day)
         for spec in RESOURCES
     ]
+
+
+SPEC = SourceSpec(
+    name=SOURCE,
+    build=stripe_source,
+    resources=tuple(spec.name for spec in RESOURCES),
+    sandbox_arguments=lambda base_url: {"base_url": base_url, "api_key": "sk_test_sandbox"},
+    secret_settings=("SOURCES__STRIPE__API_KEY",),
+)
 
 
 def _read_resource(

@@ -1,0 +1,9 @@
+"""`python -m sources`: load every source for a day or a range of days (see `--help`)."""
+
+import sys
+
+from sources.cli import main
+from sources.registry import SOURCE_NAMES, source_spec
+
+if __name__ == "__main__":
+    sys.exit(main([source_spec(name) for name in SOURCE_NAMES], every_source=True))
