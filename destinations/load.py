@@ -70,7 +70,7 @@ def pipeline_for(
         pipeline_name=source_name,
         destination=lake_destination(lake_url, run_date),
         dataset_name=source_name,
-        pipelines_dir=pipelines_dir,
+        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None: dlt's default folder
         progress=progress,
     )
 
@@ -96,7 +96,10 @@ def load_source(
             "from the lake",
             source.name,
             ", ".join(
-                pipeline.list_normalized_load_packages() + pipeline.list_extracted_load_packages()
+                [
+                    *pipeline.list_extracted_load_packages(),
+                    *pipeline.list_normalized_load_packages(),
+                ]
             ),
         )
         pipeline = pipeline.drop()

@@ -14,7 +14,7 @@ from destinations.settings import WarehouseSettings
 def data_tables(schema: Schema) -> dict[str, list[dict[str, Any]]]:
     """The schema's data tables (not dlt's own) with their columns in order."""
     return {
-        table["name"]: list(table.get("columns", {}).values())
+        str(table["name"]): [dict(column) for column in table.get("columns", {}).values()]
         for table in schema.data_tables()
         if table.get("columns")
     }

@@ -18,7 +18,7 @@ from sources.registry import SourceSpec
 
 
 def use_sandbox() -> bool:
-    value = dlt.config.get("sources.use_sandbox")
+    value: object = dlt.config.get("sources.use_sandbox")
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes")
     return bool(value)

@@ -344,7 +344,7 @@ class _Struct(_Converter):
         return child.converter.convert(values, where)
 
 
-class _NoFields(dict):  # type: ignore[type-arg]
+class _NoFields(dict[str, Any]):
     """The field values of a null struct: every field reads as None."""
 
     def __missing__(self, key: str) -> None:

@@ -103,7 +103,11 @@ def missing_setting_message(error: ConfigFieldMissingException) -> str:
     for field, traces in error.traces.items():
         # dlt also looks under `sources.stripe.stripe` (module, then source name); name the
         # place people write it, with the repeated section folded
-        sections = max((_fold_repeats(trace.sections) for trace in traces), key=len, default=[])
+        sections = max(
+            (_fold_repeats(getattr(trace, "sections", [])) for trace in traces),
+            key=len,
+            default=[],
+        )
         key = ".".join([*sections, field])
         names.append(f"{key} (env {key.upper().replace('.', '__')})")
     return "missing setting " + ", ".join(names)

@@ -52,7 +52,7 @@ def window_for(
     recent data (ad conversions, reporting delays); the re-read rows land in this date's
     partition and staging keeps the latest version of each.
     """
-    windows: dict[str, dict[str, str]] = state.setdefault(WINDOWS_KEY, {})
+    windows: dict[str, dict[str, Any]] = state.setdefault(WINDOWS_KEY, {})
     key = run_date.isoformat()
     end = day_start(run_date + timedelta(days=1))
     if key in windows:

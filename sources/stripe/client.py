@@ -43,7 +43,7 @@ def _wait_for_retry_after(state: RetryCallState) -> float:
     """Sleep what the 429's `Retry-After` asks for; fall back to exponential backoff."""
     error = state.outcome.exception() if state.outcome else None
     headers = getattr(error, "headers", None) or {}
-    retry_after = headers.get("retry-after") or headers.get("Retry-After")
+    retry_after = str(headers.get("retry-after") or headers.get("Retry-After") or "")
     try:
         return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
     except (TypeError, ValueError):
