@@ -1,0 +1,54 @@
+"""Asset checks on the raw tables: the rows a load reported are in the lake.
+
+Freshness is a `FreshnessPolicy` on each raw asset (lake_assets.py), which the daemon evaluates.
+"""
+
+from collections.abc import Sequence
+
+import pyarrow.parquet as pq
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    asset_check,
+)
+from fsspec.core import url_to_fs
+
+from destinations.lake import load_id_of
+
+
+def rows_landed_check(key: AssetKey) -> AssetChecksDefinition:
+    """The latest load's files hold exactly the rows the load reported."""
+
+    @asset_check(asset=key, name="rows_landed", blocking=False)
+    def rows_landed(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        event = context.instance.get_latest_materialization_event(key)
+        materialization = event.asset_materialization if event else None
+        if materialization is None:
+            return AssetCheckResult(passed=False, description="never materialized")
+        metadata = {name: value.value for name, value in materialization.metadata.items()}
+        fs, directory = url_to_fs(str(metadata["lake"]))
+        files = [
+            path
+            for path in fs.ls(directory, detail=False)
+            if load_id_of(path) == metadata["load_id"]
+        ]
+        landed = 0
+        for path in files:
+            with fs.open(path, "rb") as handle:
+                landed += pq.ParquetFile(handle).metadata.num_rows
+        reported = int(str(metadata["rows"]))
+        return AssetCheckResult(
+            passed=landed == reported,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"reported_rows": reported, "landed_rows": landed, "files": len(files)},
+            description=f"{materialization.partition}: {landed} rows in {len(files)} files",
+        )
+
+    return rows_landed
+
+
+def raw_table_checks(keys: Sequence[AssetKey]) -> list[AssetChecksDefinition]:
+    return [rows_landed_check(key) for key in keys]

@@ -1,0 +1,38 @@
+"""Everything Dagster runs: the raw-table assets of every source, their checks, the daily job."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    Backoff,
+    Definitions,
+    RetryPolicy,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+)
+
+from dagster_defs.checks import raw_table_checks
+from dagster_defs.lake_assets import source_assets
+from sources.registry import SOURCE_NAMES, source_spec
+
+lake_assets = [source_assets(source_spec(name)) for name in SOURCE_NAMES]
+raw_keys = [key for assets in lake_assets for key in assets.keys]
+checks = raw_table_checks(raw_keys)
+
+daily_job = define_asset_job(
+    "daily",
+    selection=AssetSelection.all(),
+    # transient API or network failures: retry the failed source, not the whole day
+    op_retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
+    description="Load every source for one day, then transform it.",
+)
+
+# Ticks at 02:00 UTC and runs the partition of the day before.
+daily_schedule = build_schedule_from_partitioned_job(daily_job, hour_of_day=2, minute_of_hour=0)
+
+defs = Definitions(
+    assets=lake_assets,
+    asset_checks=checks,
+    jobs=[daily_job],
+    schedules=[daily_schedule],
+)
