@@ -35,14 +35,14 @@ class UnsupportedColumnError(TypeError):
     """A dlt column has no BigQuery external-table type; the message names table and column."""
 
 
-def _arrow_to_bigquery(arrow_type: pa.DataType) -> str:
+def arrow_to_bigquery(arrow_type: pa.DataType) -> str:
     if pa.types.is_struct(arrow_type):
         fields = ", ".join(
-            f"`{field.name}` {_arrow_to_bigquery(field.type)}" for field in arrow_type
+            f"`{field.name}` {arrow_to_bigquery(field.type)}" for field in arrow_type
         )
         return f"STRUCT<{fields}>"
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-        return f"ARRAY<{_arrow_to_bigquery(arrow_type.value_type)}>"
+        return f"ARRAY<{arrow_to_bigquery(arrow_type.value_type)}>"
     if pa.types.is_decimal(arrow_type):
         return _decimal_type(arrow_type.precision, arrow_type.scale)
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
@@ -74,7 +74,7 @@ def column_type(table: str, column: Mapping[str, Any]) -> str:
         if data_type == "decimal":
             return _decimal_type(column.get("precision") or 38, column.get("scale") or 9)
         if data_type == "json" and column.get("x-nested-type"):
-            return _arrow_to_bigquery(deserialize_type(column["x-nested-type"]))
+            return arrow_to_bigquery(deserialize_type(column["x-nested-type"]))
         return _SCALAR_TYPES[str(data_type)]
     except (KeyError, TypeError) as error:
         raise UnsupportedColumnError(

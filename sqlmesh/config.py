@@ -1,0 +1,58 @@
+"""SQLMesh project settings: DuckDB locally, BigQuery in production, from the platform's settings.
+
+Models are written in the BigQuery dialect and run on both. SQLMesh builds an engine adapter for
+every declared gateway when it loads, so the BigQuery gateway is declared only when
+`warehouse.kind` is `bigquery`: a local run never reaches for Google credentials.
+
+State: locally in the warehouse's DuckDB file. In production SQLMesh advises against BigQuery
+as a state store; state is a DuckDB file on the VM's disk (`warehouse.sqlmesh_state_path`),
+copied to the lake bucket after every run and restored from it on a rebuilt VM.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+if str(PROJECT_ROOT) not in sys.path:  # the sqlmesh CLI does not put the project on the path
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+import dlt  # noqa: E402
+from sqlmesh.core.config import (  # noqa: E402
+    BigQueryConnectionConfig,
+    Config,
+    DuckDBConnectionConfig,
+    GatewayConfig,
+    ModelDefaultsConfig,
+)
+
+from destinations.settings import warehouse_settings  # noqa: E402
+
+warehouse = warehouse_settings()
+
+gateways = {
+    "local": GatewayConfig(
+        connection=DuckDBConnectionConfig(database=str(warehouse.resolved_duckdb_path())),
+    )
+}
+default_gateway = "local"
+if warehouse.kind == "bigquery":
+    state_path = Path(
+        str(dlt.config.get("warehouse.sqlmesh_state_path") or "/var/dagster/sqlmesh-state.duckdb")
+    )
+    gateways["bigquery"] = GatewayConfig(
+        connection=BigQueryConnectionConfig(
+            method="oauth",  # the VM's service account through application default credentials
+            project=warehouse.bigquery_project,
+            location=warehouse.bigquery_location,
+        ),
+        state_connection=DuckDBConnectionConfig(database=str(state_path)),
+    )
+    default_gateway = "bigquery"
+
+config = Config(
+    gateways=gateways,
+    default_gateway=default_gateway,
+    model_defaults=ModelDefaultsConfig(dialect="bigquery", start="2026-07-01", cron="@daily"),
+)
