@@ -9,21 +9,26 @@ from dagster import (
     RetryPolicy,
     build_schedule_from_partitioned_job,
     define_asset_job,
+    in_process_executor,
 )
 
 from dagster_defs.checks import raw_table_checks
 from dagster_defs.lake_assets import source_assets
-from sources.registry import SOURCE_NAMES, source_spec
+from dagster_defs.sqlmesh_assets import sqlmesh_assets
+from sources.registry import enabled_source_names, source_spec
 
-lake_assets = [source_assets(source_spec(name)) for name in SOURCE_NAMES]
+lake_assets = [source_assets(source_spec(name)) for name in enabled_source_names()]
 raw_keys = [key for assets in lake_assets for key in assets.keys]
 checks = raw_table_checks(raw_keys)
+transform_assets = sqlmesh_assets()
 
 daily_job = define_asset_job(
     "daily",
     selection=AssetSelection.all(),
     # transient API or network failures: retry the failed source, not the whole day
     op_retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
+    # one op at a time in the run's process: the VM has 1 GB, and DuckDB takes one writer
+    executor_def=in_process_executor,
     description="Load every source for one day, then transform it.",
 )
 
@@ -31,7 +36,7 @@ daily_job = define_asset_job(
 daily_schedule = build_schedule_from_partitioned_job(daily_job, hour_of_day=2, minute_of_hour=0)
 
 defs = Definitions(
-    assets=lake_assets,
+    assets=[*lake_assets, *transform_assets],
     asset_checks=checks,
     jobs=[daily_job],
     schedules=[daily_schedule],

@@ -3,7 +3,7 @@
 import sys
 
 from sources.cli import main
-from sources.registry import SOURCE_NAMES, source_spec
+from sources.registry import enabled_source_names, source_spec
 
 if __name__ == "__main__":
-    sys.exit(main([source_spec(name) for name in SOURCE_NAMES], every_source=True))
+    sys.exit(main([source_spec(name) for name in enabled_source_names()], every_source=True))

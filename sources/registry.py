@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import dlt
 from dlt.extract.source import DltSource
+from pydantic import BaseModel
 
 # In the order the daily run loads them. Each name is a package `sources.<name>` with a `SPEC`.
 SOURCE_NAMES: tuple[str, ...] = ("stripe",)
@@ -24,6 +26,23 @@ class SourceSpec:
     sandbox_arguments: Callable[[str], dict[str, Any]]
     # Environment variables of the source's secrets, for `--help`.
     secret_settings: tuple[str, ...] = ()
+    # The model of each table, where it is fixed in code; the warehouse's raw-table columns
+    # (sqlmesh/external_models.yaml) are generated from these.
+    table_models: tuple[tuple[str, type[BaseModel]], ...] = ()
+
+
+def enabled_source_names() -> tuple[str, ...]:
+    """`sources.enabled` (env SOURCES__ENABLED='["stripe", "paypal"]'), default: all of them.
+
+    An organisation that does not use a vendor leaves it out; the order stays the registry's.
+    """
+    enabled = dlt.config.get("sources.enabled", list)
+    if not enabled:
+        return SOURCE_NAMES
+    unknown = sorted(set(enabled) - set(SOURCE_NAMES))
+    if unknown:
+        raise KeyError(f"sources.enabled names unknown sources: {', '.join(unknown)}")
+    return tuple(name for name in SOURCE_NAMES if name in enabled)
 
 
 def source_spec(name: str) -> SourceSpec:
