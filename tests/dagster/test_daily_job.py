@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -11,6 +15,7 @@ import pytest
 from dagster import DagsterInstance, build_schedule_context
 
 from dagster_defs import defs
+from destinations.settings import PROJECT_ROOT
 from sources.registry import enabled_source_names, source_spec
 from tests.conftest import PlatformPaths
 
@@ -92,3 +97,31 @@ def test_second_daily_run_loads_only_the_new_day(
             "SELECT count(DISTINCT id) FROM raw.stripe__charges"
         ).fetchone()
     assert staged == (distinct_raw[0], distinct_raw[0])
+
+
+@pytest.mark.slow
+def test_readme_pipeline_command_runs_the_day_and_prints_a_summary(
+    platform_env: PlatformPaths, tmp_path: Path
+) -> None:
+    day = TODAY - timedelta(days=1)
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster_defs", "--date", day.isoformat(), "--quiet"],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "SOURCES__USE_SANDBOX": "true",
+            "DAGSTER_HOME": str(tmp_path / "dagster"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{day.isoformat()}: run ")
+    assert lines[0].endswith(" ok")
+    assert any(line.split()[0] == "raw/stripe__charges" for line in lines[1:])
+    assert any(line.split()[0] == "staging/stg_stripe__charges" for line in lines[1:])
+    assert lines[-1].startswith("done in ")
+    assert (tmp_path / "dagster" / "dagster.yaml").exists()  # runs recorded, telemetry off
