@@ -5,8 +5,8 @@ every declared gateway when it loads, so the BigQuery gateway is declared only w
 `warehouse.kind` is `bigquery`: a local run never reaches for Google credentials.
 
 State: locally in the warehouse's DuckDB file. In production SQLMesh advises against BigQuery
-as a state store; state is a DuckDB file on the VM's disk (`warehouse.sqlmesh_state_path`),
-copied to the lake bucket after every run and restored from it on a rebuilt VM.
+as a state store; state is a DuckDB file on the VM's disk (`warehouse.sqlmesh_state_path`).
+Not built yet: copying it to the bucket after each run and restoring it on a rebuilt VM.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ if warehouse.kind == "bigquery":
     default_gateway = "bigquery"
 
 config = Config(
+    # SQLMesh caches rendered models; on the VM the checkout is read-only to the services
+    cache_dir=str(
+        dlt.config.get("warehouse.sqlmesh_cache_dir") or Path(__file__).parent / ".cache"
+    ),
     gateways=gateways,
     default_gateway=default_gateway,
     model_defaults=ModelDefaultsConfig(dialect="bigquery", start="2026-07-01", cron="@daily"),
