@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from sandbox.paypal import cli as paypal_cli
 from sandbox.stripe import cli as stripe_cli
 
 # name -> (help line, add its own arguments, run it)
@@ -19,6 +20,7 @@ EMULATORS: dict[
     tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]],
 ] = {
     "stripe": (stripe_cli.HELP, stripe_cli.add_arguments, stripe_cli.run),
+    "paypal": (paypal_cli.HELP, paypal_cli.add_arguments, paypal_cli.run),
 }
 
 

@@ -68,6 +68,7 @@ SPEC = SourceSpec(
     resources=tuple(spec.name for spec in RESOURCES),
     sandbox_arguments=lambda base_url: {"base_url": base_url, "api_key": "sk_test_sandbox"},
     secret_settings=("SOURCES__STRIPE__API_KEY",),
+    table_models=tuple((spec.name, spec.model) for spec in RESOURCES),
 )
 
 

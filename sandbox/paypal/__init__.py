@@ -1,0 +1,1 @@
+"""The PayPal emulator: the Transaction Search API (transactions, balances) and OAuth tokens."""
