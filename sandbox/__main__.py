@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from sandbox.facebook_ads import cli as facebook_ads_cli
+from sandbox.google_ads import cli as google_ads_cli
 from sandbox.paypal import cli as paypal_cli
 from sandbox.stripe import cli as stripe_cli
 
@@ -23,6 +24,7 @@ EMULATORS: dict[
     "stripe": (stripe_cli.HELP, stripe_cli.add_arguments, stripe_cli.run),
     "paypal": (paypal_cli.HELP, paypal_cli.add_arguments, paypal_cli.run),
     "facebook_ads": (facebook_ads_cli.HELP, facebook_ads_cli.add_arguments, facebook_ads_cli.run),
+    "google_ads": (google_ads_cli.HELP, google_ads_cli.add_arguments, google_ads_cli.run),
 }
 
 

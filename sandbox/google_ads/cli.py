@@ -1,0 +1,75 @@
+"""`python -m sandbox google_ads`: serve the Google Ads emulator until told to stop."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from sandbox.google_ads.server import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_DEVELOPER_TOKEN,
+    DEFAULT_REFRESH_TOKEN,
+    MAX_BATCH_ROWS,
+    GoogleAdsEmulator,
+    OAuthClient,
+    start,
+)
+
+HELP = (
+    "Google Ads API v26 (GoogleAdsService SearchStream/Search over gRPC: customer, campaign, "
+    "ad_group with daily metrics; OAuth token endpoint)"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--developer-token",
+        default=DEFAULT_DEVELOPER_TOKEN,
+        help="developer token calls must send (default: %(default)s)",
+    )
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="OAuth client id")
+    parser.add_argument(
+        "--client-secret", default=DEFAULT_CLIENT_SECRET, help="OAuth client secret"
+    )
+    parser.add_argument(
+        "--refresh-token", default=DEFAULT_REFRESH_TOKEN, help="OAuth refresh token /token accepts"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=MAX_BATCH_ROWS,
+        help="rows per streamed response (and per Search page), at most the API's %(default)s",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    emulator = GoogleAdsEmulator(
+        seed=args.seed,
+        volume=args.volume,
+        start=args.start,
+        end=args.end,
+        now=args.now,
+        developer_token=args.developer_token,
+        oauth=OAuthClient(args.client_id, args.client_secret, args.refresh_token),
+        batch_size=args.batch_size,
+    )
+    running = start(emulator, args.host, args.port)
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    # gRPC and the HTTP controls share this one address
+    print(f"sandbox google_ads listening on {running.base_url}", flush=True)
+    try:
+        stopped.wait()
+    finally:
+        running.stop()
+    print("sandbox google_ads stopped", file=sys.stderr, flush=True)
+    return 0
