@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sandbox.facebook_ads import cli as facebook_ads_cli
 from sandbox.google_ads import cli as google_ads_cli
+from sandbox.google_analytics import cli as ga4_cli
+from sandbox.google_sheets import cli as sheets_cli
 from sandbox.paypal import cli as paypal_cli
 from sandbox.stripe import cli as stripe_cli
 
@@ -22,9 +24,11 @@ EMULATORS: dict[
     tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]],
 ] = {
     "stripe": (stripe_cli.HELP, stripe_cli.add_arguments, stripe_cli.run),
+    "google_ads": (google_ads_cli.HELP, google_ads_cli.add_arguments, google_ads_cli.run),
     "paypal": (paypal_cli.HELP, paypal_cli.add_arguments, paypal_cli.run),
     "facebook_ads": (facebook_ads_cli.HELP, facebook_ads_cli.add_arguments, facebook_ads_cli.run),
-    "google_ads": (google_ads_cli.HELP, google_ads_cli.add_arguments, google_ads_cli.run),
+    "google_analytics": (ga4_cli.HELP, ga4_cli.add_arguments, ga4_cli.run),
+    "google_sheets": (sheets_cli.HELP, sheets_cli.add_arguments, sheets_cli.run),
 }
 
 

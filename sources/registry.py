@@ -12,7 +12,14 @@ from dlt.extract.source import DltSource
 from pydantic import BaseModel
 
 # In the order the daily run loads them. Each name is a package `sources.<name>` with a `SPEC`.
-SOURCE_NAMES: tuple[str, ...] = ("stripe", "paypal", "facebook_ads", "google_ads")
+SOURCE_NAMES: tuple[str, ...] = (
+    "stripe",
+    "paypal",
+    "facebook_ads",
+    "google_ads",
+    "google_analytics",
+    "google_sheets",
+)
 
 
 @dataclass(frozen=True)

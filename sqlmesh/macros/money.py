@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlglot import exp
-from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
+
+from sqlmesh import macro
 
 # ISO 4217 currencies without minor units, as Stripe lists them (amounts are whole units).
 ZERO_DECIMAL = (

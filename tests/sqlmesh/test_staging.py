@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 import sqlglot
-from sqlmesh import Context
 
 from destinations.settings import PROJECT_ROOT
 from sources.cli import main as load_cli
 from sources.stripe import SPEC as STRIPE
+from sqlmesh import Context
 from tests.conftest import PlatformPaths
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
@@ -42,6 +42,7 @@ def test_staging_keeps_the_latest_version_of_each_stripe_object(
     context.close()
 
     with duckdb.connect(str(platform_env.warehouse), read_only=True) as connection:
+
         def one(sql: str) -> tuple[object, ...]:
             row = connection.execute(sql).fetchone()
             assert row is not None

@@ -1,0 +1,1 @@
+"""Emulator of the Google Analytics Data API (v1beta RunReport, GetMetadata) over REST."""

@@ -1,0 +1,1 @@
+"""Emulator of the Google Sheets API v4 (spreadsheets.get, values.get, values.batchGet)."""
