@@ -1,0 +1,140 @@
+"""The VM's Dagster services as real processes: gRPC code server + daemon, with deploy/'s files.
+
+Paths in `deploy/dagster.yaml` and `deploy/workspace.yaml` are swapped for a temporary home and
+a free port (and the queue is polled every 2 s instead of 30 s); everything else is as on the VM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from destinations.settings import PROJECT_ROOT
+from tests.conftest import PlatformPaths
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"code server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"code server did not listen on {port} within {seconds}s")
+
+
+@pytest.fixture
+def services(
+    platform_env: PlatformPaths, tmp_path: Path
+) -> Iterator[tuple[Path, Path, dict[str, str]]]:
+    """(DAGSTER_HOME, workspace.yaml, environment) with both services running."""
+    home = tmp_path / "dagster-home"
+    home.mkdir()
+    instance = yaml.safe_load((PROJECT_ROOT / "deploy" / "dagster.yaml").read_text())
+    instance["storage"]["sqlite"]["base_dir"] = str(home / "storage")
+    instance["run_coordinator"]["config"]["dequeue_interval_seconds"] = 2
+    (home / "dagster.yaml").write_text(yaml.safe_dump(instance))
+    port = free_port()
+    workspace = yaml.safe_load((PROJECT_ROOT / "deploy" / "workspace.yaml").read_text())
+    workspace["load_from"][0]["grpc_server"]["port"] = port
+    workspace_file = home / "workspace.yaml"
+    workspace_file.write_text(yaml.safe_dump(workspace))
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "SOURCES__USE_SANDBOX": "true",
+        "SOURCES__ENABLED": '["stripe"]',  # one source keeps the test short
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    location = workspace["load_from"][0]["grpc_server"]["location_name"]
+    code_server = subprocess.Popen(
+        [str(BIN / "dagster"), "api", "grpc", "--python-file", "tests/dagster/fast_defs.py",
+         "--host", "127.0.0.1", "--port", str(port), "--location-name", location],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    daemon = None
+    try:
+        wait_for_port(port, code_server, 120)
+        daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "--workspace", str(workspace_file)],
+            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        yield home, workspace_file, env
+    finally:
+        for process in (daemon, code_server):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def runs(env: dict[str, str]) -> list[dict[str, str]]:
+    """Every run the instance knows, with its status and tags, read in a fresh process."""
+    script = (
+        "import json; from dagster import DagsterInstance\n"
+        "with DagsterInstance.get() as i:\n"
+        "    print(json.dumps([{'id': r.run_id, 'status': r.status.value, **r.tags}"
+        " for r in i.get_runs()]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    found: list[dict[str, str]] = json.loads(out.stdout)
+    return found
+
+
+def wait_for_run(env: dict[str, str], match: dict[str, str], seconds: float) -> dict[str, str]:
+    deadline = time.monotonic() + seconds
+    seen: list[dict[str, str]] = []
+    while time.monotonic() < deadline:
+        seen = [run for run in runs(env) if match.items() <= run.items()]
+        if seen and seen[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+            return seen[0]
+        time.sleep(3)
+    raise TimeoutError(f"no finished run matching {match} within {seconds}s: {seen}")
+
+
+def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
+    services: tuple[Path, Path, dict[str, str]],
+) -> None:
+    home, workspace, env = services
+    launched = subprocess.run(
+        [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", "daily",
+         "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": "test"})],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+
+    run = wait_for_run(env, {"by": "test"}, 300)
+    assert run["status"] == "SUCCESS", run
+    assert run["dagster/partition"] == YESTERDAY.isoformat()
+
+    scheduled = wait_for_run(env, {"dagster/schedule_name": "every_minute"}, 240)
+    assert scheduled["status"] == "SUCCESS", scheduled
+    assert (home / "storage").is_dir()  # SQLite run storage under the (swapped) Dagster home
