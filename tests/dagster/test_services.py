@@ -138,3 +138,25 @@ def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
     scheduled = wait_for_run(env, {"dagster/schedule_name": "every_minute"}, 240)
     assert scheduled["status"] == "SUCCESS", scheduled
     assert (home / "storage").is_dir()  # SQLite run storage under the (swapped) Dagster home
+
+    # The README's operator commands, against the same instance
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(args), cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+            check=False, timeout=180,
+        )  # fmt: skip
+
+    listed = command(str(BIN / "dagster"), "run", "list")
+    assert run["id"] in listed.stdout
+    logs = command(sys.executable, "-m", "dagster_defs.run_logs", run["id"][:8])
+    assert logs.returncode == 0, logs.stderr
+    assert f"stripe {YESTERDAY.isoformat()}: load " in logs.stdout
+    health = command(str(BIN / "dagster-daemon"), "liveness-check")
+    assert health.returncode == 0, health.stdout + health.stderr
+    backfill = command(
+        str(BIN / "dagster"), "job", "backfill", "-w", str(workspace), "-j", "daily",
+        "--from", (YESTERDAY - timedelta(days=2)).isoformat(),
+        "--to", (YESTERDAY - timedelta(days=1)).isoformat(), "--noprompt",
+    )  # fmt: skip
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+    assert "Launched backfill job" in backfill.stdout

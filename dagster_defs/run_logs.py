@@ -1,0 +1,44 @@
+"""`python -m dagster_defs.run_logs RUN_ID`: a run's event log on the terminal (there is no UI).
+
+Reads the instance in $DAGSTER_HOME (on the VM: /var/dagster/home) and prints one line per
+event: time, level, step, message; `--level ERROR` keeps the failures.
+"""
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_defs.run_logs", description=__doc__)
+    parser.add_argument("run_id", help="a run id or its first characters, from `dagster run list`")
+    parser.add_argument("--level", default="INFO", help="lowest level shown (default: INFO)")
+    args = parser.parse_args(argv)
+    lowest = logging.getLevelName(args.level.upper())
+
+    from dagster import DagsterInstance, RunsFilter
+
+    with DagsterInstance.get() as instance:
+        matches = [
+            run.run_id
+            for run in instance.get_runs(RunsFilter())
+            if run.run_id.startswith(args.run_id)
+        ]
+        if len(matches) != 1:
+            print(f"error: {len(matches)} runs match {args.run_id!r}", file=sys.stderr)
+            return 1
+        for entry in instance.all_logs(matches[0]):
+            if entry.level < lowest:
+                continue
+            at = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            step = entry.step_key or "-"
+            message = entry.user_message or (
+                entry.dagster_event.event_type_value if entry.dagster_event else ""
+            )
+            print(f"{at} {logging.getLevelName(entry.level):<7} {step:<28} {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
