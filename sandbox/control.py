@@ -8,6 +8,7 @@ which requests an extractor made.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -77,6 +78,13 @@ class FaultBook:
                         self._faults.remove(fault)
                     return fault
         return None
+
+    def strike(self, path: str, is_list: bool) -> Fault | None:
+        """`take`, after sleeping the fault's delay: what is left to do is the emulator's."""
+        fault = self.take(path, is_list)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        return fault
 
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:

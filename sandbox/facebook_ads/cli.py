@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from types import FrameType
 
 from sandbox.facebook_ads.account import DEFAULT_ACCOUNT_ID
 from sandbox.facebook_ads.server import DEFAULT_ACCESS_TOKEN, FacebookAdsEmulator, make_server
+from sandbox.serve import org_options, serve_until_stopped
 
 HELP = (
     "Facebook Marketing API v26.0 (ad account campaigns, ad sets, ads; insights, sync and "
@@ -49,29 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     emulator = FacebookAdsEmulator(
-        seed=args.seed,
-        volume=args.volume,
-        start=args.start,
-        end=args.end,
-        now=args.now,
+        **org_options(args),
         access_token=args.access_token,
         app_secret=args.app_secret,
         account_id=args.account_id,
         page_cap=args.page_cap,
         job_polls=args.job_polls,
     )
-    server = make_server(emulator, args.host, args.port)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        # shutdown() waits for serve_forever to return, so it must run on another thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"sandbox facebook_ads listening on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    print("sandbox facebook_ads stopped", file=sys.stderr, flush=True)
-    return 0
+    return serve_until_stopped("facebook_ads", make_server(emulator, args.host, args.port))

@@ -12,19 +12,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl
 
-from sandbox.control import Clock, FaultBook, RequestLog, handle_control
+from sandbox.control import Clock, FaultBook, RequestLog
 from sandbox.facebook_ads.account import DEFAULT_ACCOUNT_ID, build_account
 from sandbox.facebook_ads.graph import GraphApi, GraphError
+from sandbox.http import Answer, EmulatorHandler, EmulatorServer, not_allowed, serving
 from sandbox.org import build_org
 
 DEFAULT_ACCESS_TOKEN = "EAAsandboxFacebookAdsToken"
@@ -80,35 +77,12 @@ class FacebookAdsEmulator:
                 )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler[FacebookAdsEmulator]):
     server_version = "proxygen-bolt"
     sys_version = ""
+    content_type = "application/json; charset=UTF-8"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log endpoint is the record
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _dispatch(self, method: str) -> None:
-        emulator = self.server.emulator
-        url = urlsplit(self.path)
-        raw_body = self._body()
-        if url.path.startswith("/_sandbox/"):
-            self._control(method, url.path, raw_body)
-            return
+    def answer(self, method: str, url: SplitResult, raw_body: bytes) -> Answer:
         params: dict[str, Any] = dict(parse_qsl(url.query, keep_blank_values=True))
         content_type = self.headers.get("Content-Type") or ""
         if method == "POST" and "json" not in content_type:
@@ -122,8 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             error = GraphError(500, 1, f"An unknown error occurred ({exc!r})", transient=True)
             status, payload = 500, error.body()
         logged = {k: v for k, v in params.items() if k not in ("access_token", "appsecret_proof")}
-        emulator.requests.append(method, url.path, logged, status)
-        self._send(status, payload, headers)
+        return Answer(status, payload, headers, logged)
 
     def _api(
         self, method: str, path: str, params: dict[str, Any]
@@ -132,12 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         emulator.authenticate(params, self.headers.get("Authorization"))
         graph = emulator.graph
         is_list = graph.is_list(method, path)
-        fault = emulator.faults.take(path, is_list)
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.status is not None:
-                raise _injected(fault.status, path)
+        fault = emulator.faults.strike(path, is_list)
+        if fault is not None and fault.status is not None:
+            raise _injected(fault.status, path)
         payload = graph.handle(method, path, params, emulator.clock.now, self._root())
         if fault is not None and fault.malformed and is_list and payload.get("data"):
             _corrupt(payload["data"][0])
@@ -147,47 +117,19 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         return f"http://{host}"
 
-    def _control(self, method: str, path: str, raw_body: bytes) -> None:
-        emulator = self.server.emulator
-        try:
-            body = json.loads(raw_body) if raw_body.strip() else {}
-        except json.JSONDecodeError as exc:
-            self._send(400, {"error": f"invalid JSON: {exc}"})
-            return
-        if not isinstance(body, dict):
-            self._send(400, {"error": "body must be a JSON object"})
-            return
-        runs = emulator.graph.runs
+    def extra_control(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any] | None:
+        runs = self.server.emulator.graph.runs
         if path == JOBS_CONTROL:
-            try:
-                if method == "POST":
-                    runs.arm(str(body.get("outcome")), int(body.get("count", 1)))
-                elif method == "DELETE":
-                    runs.clear()
-                elif method != "GET":
-                    self._send(405, {"error": f"{method} not allowed on {path}"})
-                    return
-            except (ValueError, TypeError) as exc:
-                self._send(400, {"error": str(exc)})
-                return
-            self._send(200, runs.describe())
-            return
+            if method == "POST":
+                runs.arm(str(body.get("outcome")), int(body.get("count", 1)))
+            elif method == "DELETE":
+                runs.clear()
+            elif method != "GET":
+                return not_allowed(method, path)
+            return 200, runs.describe()
         if path == "/_sandbox/faults" and method == "DELETE":
             runs.clear()  # clearing faults disarms failing and stuck jobs too
-        status, payload = handle_control(
-            method, path, body, emulator.faults, emulator.requests, emulator.clock
-        )
-        self._send(status, payload)
-
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        return None
 
 
 def _injected(status: int, path: str) -> GraphError:
@@ -220,37 +162,17 @@ def _corrupt(record: dict[str, Any]) -> None:
         record["created_time"] = "yesterday-ish"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: FacebookAdsEmulator) -> None:
-        self.emulator = emulator
-        super().__init__(address, _Handler)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
+def make_server(
+    emulator: FacebookAdsEmulator, host: str = "127.0.0.1", port: int = 0
+) -> EmulatorServer[FacebookAdsEmulator]:
+    return EmulatorServer((host, port), emulator, _Handler)
 
 
-def make_server(emulator: FacebookAdsEmulator, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server((host, port), emulator)
-
-
-@contextmanager
-def serve_in_thread(emulator: FacebookAdsEmulator, host: str = "127.0.0.1") -> Iterator[_Server]:
+def serve_in_thread(
+    emulator: FacebookAdsEmulator, host: str = "127.0.0.1"
+) -> AbstractContextManager[EmulatorServer[FacebookAdsEmulator]]:
     """Serve on a background thread for in-process tests; yields the server (`.base_url`)."""
-    server = make_server(emulator, host, 0)
-    thread = threading.Thread(target=server.serve_forever, name="facebook-sandbox", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving(make_server(emulator, host, 0), "facebook-sandbox")
 
 
 def arm_report_jobs(base_url: str, outcome: str, count: int = 1) -> dict[str, Any]:

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from types import FrameType
 
 from sandbox.google_ads.server import (
     DEFAULT_CLIENT_ID,
@@ -18,6 +14,7 @@ from sandbox.google_ads.server import (
     OAuthClient,
     start,
 )
+from sandbox.serve import org_options, serve_until_stopped
 
 HELP = (
     "Google Ads API v26 (GoogleAdsService SearchStream/Search over gRPC: customer, campaign, "
@@ -48,28 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     emulator = GoogleAdsEmulator(
-        seed=args.seed,
-        volume=args.volume,
-        start=args.start,
-        end=args.end,
-        now=args.now,
+        **org_options(args),
         developer_token=args.developer_token,
         oauth=OAuthClient(args.client_id, args.client_secret, args.refresh_token),
         batch_size=args.batch_size,
     )
-    running = start(emulator, args.host, args.port)
-    stopped = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     # gRPC and the HTTP controls share this one address
-    print(f"sandbox google_ads listening on {running.base_url}", flush=True)
-    try:
-        stopped.wait()
-    finally:
-        running.stop()
-    print("sandbox google_ads stopped", file=sys.stderr, flush=True)
-    return 0
+    return serve_until_stopped("google_ads", start(emulator, args.host, args.port))

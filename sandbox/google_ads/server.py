@@ -15,29 +15,27 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs
 
 import grpc
 from google.ads.googleads.v26.services.types import google_ads_service
 
-from sandbox.control import Clock, Fault, FaultBook, RequestLog, handle_control
+from sandbox.control import Clock, Fault, FaultBook, RequestLog
 from sandbox.google_ads import failures
 from sandbox.google_ads.account import MANAGER_ID, AdsData, build_ads
 from sandbox.google_ads.failures import API_VERSION, AdsApiError
 from sandbox.google_ads.gaql import QueryError, parse
 from sandbox.google_ads.rows import Row, answer, fill
 from sandbox.google_ads.shared_port import SharedPort
+from sandbox.http import Answer, EmulatorHandler, EmulatorServer
 from sandbox.org import build_org, utc_date
 
 SERVICE = f"google.ads.googleads.{API_VERSION}.services.GoogleAdsService"
@@ -162,12 +160,9 @@ class GoogleAdsEmulator:
     ) -> tuple[list[Row], Fault | None]:
         """The rows of a search, after authorization and any injected fault."""
         number = self.authorize(metadata, customer_id)
-        fault = self.faults.take(_path(customer_id), True)
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.status is not None:
-                raise _injected(fault)
+        fault = self.faults.strike(_path(customer_id), True)
+        if fault is not None and fault.status is not None:
+            raise _injected(fault)
         try:
             rows = answer(self.data, parse(query), number, utc_date(self.clock.now))
         except QueryError as error:
@@ -308,70 +303,27 @@ def _corrupt(row: Row) -> None:
             return
 
 
-class _ControlHandler(BaseHTTPRequestHandler):
+class _ControlHandler(EmulatorHandler[GoogleAdsEmulator]):
     server: ControlServer
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log endpoint is the record
+    def answer(self, method: str, url: SplitResult, raw_body: bytes) -> Answer:
+        if url.path == "/token" and method == "POST":
+            form = {k: v[0] for k, v in parse_qs(raw_body.decode(errors="replace")).items()}
+            status, payload = self.server.emulator.issue_token(form)
+            return Answer(status, payload, logged={"grant_type": form.get("grant_type")})
+        return Answer(404, {"error": f"no endpoint {method} {url.path}"}, logged=None)
 
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _dispatch(self, method: str) -> None:
-        emulator = self.server.emulator
-        path = urlsplit(self.path).path
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if path == "/token" and method == "POST":
-            form = {k: v[0] for k, v in parse_qs(raw.decode(errors="replace")).items()}
-            status, payload = emulator.issue_token(form)
-            emulator.requests.append("POST", path, {"grant_type": form.get("grant_type")}, status)
-            self._send(status, payload)
-            return
+    def extra_control(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any] | None:
         if path == "/_sandbox/endpoints" and method == "GET":
-            self._send(200, self.server.endpoints())
-            return
-        if not path.startswith("/_sandbox/"):
-            self._send(404, {"error": f"no endpoint {method} {path}"})
-            return
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except json.JSONDecodeError as exc:
-            self._send(400, {"error": f"invalid JSON: {exc}"})
-            return
-        if not isinstance(body, dict):
-            self._send(400, {"error": "body must be a JSON object"})
-            return
-        status, payload = handle_control(
-            method, path, body, emulator.faults, emulator.requests, emulator.clock
-        )
-        self._send(status, payload)
-
-    def _send(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            return 200, self.server.endpoints()
+        return None
 
 
-class ControlServer(ThreadingHTTPServer):
+class ControlServer(EmulatorServer[GoogleAdsEmulator]):
     """The HTTP side; it gets its connections from the shared port, so it binds nothing."""
 
-    daemon_threads = True
-
-    def __init__(self, emulator: GoogleAdsEmulator, base_url: str) -> None:
-        self.emulator = emulator
-        self.base_url = base_url
-        super().__init__(("127.0.0.1", 0), _ControlHandler, bind_and_activate=False)
+    def __init__(self, emulator: GoogleAdsEmulator) -> None:
+        super().__init__(("127.0.0.1", 0), emulator, _ControlHandler, bind_and_activate=False)
 
     def endpoints(self) -> dict[str, Any]:
         return {
@@ -388,6 +340,7 @@ class RunningEmulator:
     grpc_server: grpc.Server
     port: SharedPort
     control: ControlServer
+    _stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -399,6 +352,17 @@ class RunningEmulator:
         self.control.server_close()
         self.grpc_server.stop(grace=1).wait()
 
+    # serve_forever, shutdown and server_close let `sandbox.serve` run it like an HTTP server;
+    # the servers run on their own threads, so serving is only waiting to be told to stop.
+    def serve_forever(self) -> None:
+        self._stopped.wait()
+
+    def shutdown(self) -> None:
+        self._stopped.set()
+
+    def server_close(self) -> None:
+        self.stop()
+
 
 def start(emulator: GoogleAdsEmulator, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
     """Serve on `host:port` (0 for any): gRPC behind a shared port with the HTTP controls."""
@@ -409,9 +373,9 @@ def start(emulator: GoogleAdsEmulator, host: str = "127.0.0.1", port: int = 0) -
     if not grpc_port:
         raise OSError(f"cannot listen on {host}")
     server.start()
-    control = ControlServer(emulator, "")
+    control = ControlServer(emulator)
     shared = SharedPort(host, port, grpc_port, control)
-    control.base_url = f"http://{shared.address}"
+    control.server_address = shared.listener.getsockname()[:2]
     threading.Thread(target=shared.serve_forever, name="google-ads-port", daemon=True).start()
     return RunningEmulator(server, shared, control)
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from types import FrameType
 
 from sandbox.google_analytics.quota import QuotaLimits
 from sandbox.google_analytics.server import DEFAULT_PROPERTY_ID, AnalyticsEmulator, make_server
+from sandbox.serve import org_options, serve_until_stopped
 
 HELP = "Google Analytics Data API v1beta over REST (runReport, metadata) for one GA4 property"
 
@@ -36,28 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     emulator = AnalyticsEmulator(
-        seed=args.seed,
-        volume=args.volume,
-        start=args.start,
-        end=args.end,
-        now=args.now,
+        **org_options(args),
         property_id=args.property_id,
         limits=QuotaLimits(
             tokens_per_hour=args.tokens_per_hour, tokens_per_day=args.tokens_per_day
         ),
     )
-    server = make_server(emulator, args.host, args.port)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        # shutdown() waits for serve_forever to return, so it must run on another thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"sandbox google_analytics listening on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    print("sandbox google_analytics stopped", file=sys.stderr, flush=True)
-    return 0
+    return serve_until_stopped("google_analytics", make_server(emulator, args.host, args.port))

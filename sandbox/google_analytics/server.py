@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult
 
 from google.analytics.data_v1beta.types import Metadata, RunReportRequest, RunReportResponse
 
-from sandbox.control import Clock, FaultBook, RequestLog, handle_control
+from sandbox.control import Clock, FaultBook, RequestLog
 from sandbox.google_analytics.catalog import metadata
 from sandbox.google_analytics.quota import PropertyQuotaBook, QuotaLimits, request_cost
 from sandbox.google_analytics.reports import ReportError, invalid, run_report, to_response
 from sandbox.google_analytics.traffic import build_traffic
+from sandbox.http import Answer, EmulatorHandler, EmulatorServer, not_allowed, serving
 from sandbox.org import build_org
 
 DEFAULT_PROPERTY_ID = "123456789"
@@ -112,35 +109,12 @@ _FAULTS: dict[int, tuple[str, str]] = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler[AnalyticsEmulator]):
     server_version = "ESF"
     sys_version = ""
+    content_type = "application/json; charset=UTF-8"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log endpoint is the record
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _dispatch(self, method: str) -> None:
-        emulator = self.server.emulator
-        url = urlsplit(self.path)
-        raw_body = self._body()
-        if url.path.startswith("/_sandbox/"):
-            self._control(method, url.path, raw_body)
-            return
+    def answer(self, method: str, url: SplitResult, raw_body: bytes) -> Answer:
         status = 500
         logged: dict[str, Any] = {}
         try:
@@ -151,8 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = exc.http_status, exc.body()
         except Exception as exc:  # answer like the API, never hang up
             status, payload = 500, ReportError(500, "INTERNAL", f"Emulator error: {exc!r}").body()
-        emulator.requests.append(method, url.path, logged, status)
-        self._send(status, payload)
+        return Answer(status, payload, logged=logged)
 
     def _api(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         emulator = self.server.emulator
@@ -160,13 +133,10 @@ class _Handler(BaseHTTPRequestHandler):
         meta = _METADATA.match(path)
         if not (run and method == "POST") and not (meta and method == "GET"):
             raise ReportError(404, "NOT_FOUND", f"Method not found: {method} {path}")
-        fault = emulator.faults.take(path, bool(run))
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.status is not None:
-                status, message = _FAULTS.get(fault.status, ("UNKNOWN", "Injected failure"))
-                raise ReportError(fault.status, status, message)
+        fault = emulator.faults.strike(path, bool(run))
+        if fault is not None and fault.status is not None:
+            status, message = _FAULTS.get(fault.status, ("UNKNOWN", "Injected failure"))
+            raise ReportError(fault.status, status, message)
         if meta:
             return 200, json.loads(Metadata.to_json(emulator.metadata(meta.group(1))))
         response = emulator.run_report(run.group(1), body) if run else None
@@ -176,70 +146,25 @@ class _Handler(BaseHTTPRequestHandler):
             payload["rows"][0]["metricValues"][0]["value"] = "not-a-number"
         return 200, payload
 
-    def _control(self, method: str, path: str, raw_body: bytes) -> None:
+    def extra_control(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any] | None:
+        if path != "/_sandbox/quota":
+            return None
         emulator = self.server.emulator
-        try:
-            body = json.loads(raw_body) if raw_body.strip() else {}
-        except json.JSONDecodeError as exc:
-            self._send(400, {"error": f"invalid JSON: {exc}"})
-            return
-        if not isinstance(body, dict):
-            self._send(400, {"error": "body must be a JSON object"})
-            return
-        if path == "/_sandbox/quota":
-            try:
-                if method == "POST":
-                    emulator.quota.update(emulator.clock.now, body)
-                elif method != "GET":
-                    self._send(405, {"error": f"{method} not allowed on {path}"})
-                    return
-            except (TypeError, ValueError) as exc:
-                self._send(400, {"error": str(exc)})
-                return
-            self._send(200, emulator.quota.describe(emulator.clock.now))
-            return
-        status, payload = handle_control(
-            method, path, body, emulator.faults, emulator.requests, emulator.clock
-        )
-        self._send(status, payload)
-
-    def _send(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        if method == "POST":
+            emulator.quota.update(emulator.clock.now, body)
+        elif method != "GET":
+            return not_allowed(method, path)
+        return 200, emulator.quota.describe(emulator.clock.now)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: AnalyticsEmulator) -> None:
-        self.emulator = emulator
-        super().__init__(address, _Handler)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
+def make_server(
+    emulator: AnalyticsEmulator, host: str = "127.0.0.1", port: int = 0
+) -> EmulatorServer[AnalyticsEmulator]:
+    return EmulatorServer((host, port), emulator, _Handler)
 
 
-def make_server(emulator: AnalyticsEmulator, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server((host, port), emulator)
-
-
-@contextmanager
-def serve_in_thread(emulator: AnalyticsEmulator, host: str = "127.0.0.1") -> Iterator[_Server]:
+def serve_in_thread(
+    emulator: AnalyticsEmulator, host: str = "127.0.0.1"
+) -> AbstractContextManager[EmulatorServer[AnalyticsEmulator]]:
     """Serve on a background thread for in-process tests; yields the server (`.base_url`)."""
-    server = make_server(emulator, host, 0)
-    thread = threading.Thread(target=server.serve_forever, name="ga4-sandbox", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving(make_server(emulator, host, 0), "ga4-sandbox")

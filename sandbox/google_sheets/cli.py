@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from types import FrameType
 
 from sandbox.google_sheets.server import SheetsEmulator, make_server
 from sandbox.google_sheets.workbook import INVENTORY_SPREADSHEET_ID, ROSTER_SPREADSHEET_ID
+from sandbox.serve import org_options, serve_until_stopped
 
 HELP = (
     "Google Sheets API v4 (spreadsheets.get, values.get, values.batchGet) serving the "
@@ -22,21 +19,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    emulator = SheetsEmulator(
-        seed=args.seed, volume=args.volume, start=args.start, end=args.end, now=args.now
-    )
-    server = make_server(emulator, args.host, args.port)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        # shutdown() waits for serve_forever to return, so it must run on another thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"sandbox google_sheets listening on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    print("sandbox google_sheets stopped", file=sys.stderr, flush=True)
-    return 0
+    emulator = SheetsEmulator(**org_options(args))
+    return serve_until_stopped("google_sheets", make_server(emulator, args.host, args.port))

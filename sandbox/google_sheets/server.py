@@ -9,18 +9,14 @@ document defines them; shapes follow its `Spreadsheet`, `ValueRange` and
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote
 
-from sandbox.control import Clock, FaultBook, RequestLog, handle_control
+from sandbox.control import Clock, FaultBook, RequestLog
 from sandbox.google_sheets.ranges import (
     GRID_COLUMNS_DEFAULT,
     RangeError,
@@ -29,6 +25,7 @@ from sandbox.google_sheets.ranges import (
     quote_title,
 )
 from sandbox.google_sheets.workbook import Cell, Spreadsheet, build_workbooks
+from sandbox.http import Answer, EmulatorHandler, EmulatorServer, serving
 from sandbox.org import build_org
 
 _SPREADSHEET = re.compile(r"^/v4/spreadsheets/([^/:]+)$")
@@ -204,40 +201,12 @@ def _trim_rows(rows: list[list[Any]]) -> list[list[Any]]:
     return [_trim(row) for row in rows]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler[SheetsEmulator]):
     server_version = "ESF"
     sys_version = ""
+    content_type = "application/json; charset=UTF-8"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log endpoint is the record
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _dispatch(self, method: str) -> None:
-        emulator = self.server.emulator
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length else b""
-        if url.path.startswith("/_sandbox/"):
-            try:
-                body = json.loads(raw_body) if raw_body.strip() else {}
-            except json.JSONDecodeError as exc:
-                self._send(400, {"error": f"invalid JSON: {exc}"})
-                return
-            status, payload = handle_control(
-                method, url.path, body, emulator.faults, emulator.requests, emulator.clock
-            )
-            self._send(status, payload)
-            return
+    def answer(self, method: str, url: SplitResult, raw_body: bytes) -> Answer:
         query = parse_qs(url.query, keep_blank_values=True)
         try:
             status, payload = 200, self._api(method, url.path, query)
@@ -246,20 +215,16 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # answer like the API, never hang up
             status, payload = 500, SheetsError(500, "INTERNAL", f"Emulator error: {exc!r}").body()
         logged = {k: v[0] if len(v) == 1 and k != "ranges" else v for k, v in query.items()}
-        emulator.requests.append(method, unquote(url.path), logged, status)
-        self._send(status, payload)
+        return Answer(status, payload, logged=logged, logged_path=unquote(url.path))
 
     def _api(self, method: str, path: str, query: dict[str, list[str]]) -> Any:
         emulator = self.server.emulator
         if method != "GET":
             raise SheetsError(405, "UNIMPLEMENTED", "The sandbox serves read requests only.")
-        fault = emulator.faults.take(unquote(path), True)
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.status is not None:
-                status, message = _FAULTS.get(fault.status, ("UNKNOWN", "Injected failure"))
-                raise SheetsError(fault.status, status, message)
+        fault = emulator.faults.strike(unquote(path), True)
+        if fault is not None and fault.status is not None:
+            status, message = _FAULTS.get(fault.status, ("UNKNOWN", "Injected failure"))
+            raise SheetsError(fault.status, status, message)
         if match := _BATCH.match(path):
             ranges = query.get("ranges") or []
             return {
@@ -272,43 +237,15 @@ class _Handler(BaseHTTPRequestHandler):
             return emulator.get(match.group(1))
         raise SheetsError(404, "NOT_FOUND", f"Method not found: GET {path}")
 
-    def _send(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+
+def make_server(
+    emulator: SheetsEmulator, host: str = "127.0.0.1", port: int = 0
+) -> EmulatorServer[SheetsEmulator]:
+    return EmulatorServer((host, port), emulator, _Handler)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: SheetsEmulator) -> None:
-        self.emulator = emulator
-        super().__init__(address, _Handler)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
-
-
-def make_server(emulator: SheetsEmulator, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server((host, port), emulator)
-
-
-@contextmanager
-def serve_in_thread(emulator: SheetsEmulator, host: str = "127.0.0.1") -> Iterator[_Server]:
+def serve_in_thread(
+    emulator: SheetsEmulator, host: str = "127.0.0.1"
+) -> AbstractContextManager[EmulatorServer[SheetsEmulator]]:
     """Serve on a background thread for in-process tests; yields the server (`.base_url`)."""
-    server = make_server(emulator, host, 0)
-    thread = threading.Thread(target=server.serve_forever, name="sheets-sandbox", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving(make_server(emulator, host, 0), "sheets-sandbox")

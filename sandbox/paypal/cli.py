@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from types import FrameType
 
 from sandbox.paypal.api import DEFAULT_RESULT_CAP
 from sandbox.paypal.server import (
@@ -15,6 +11,7 @@ from sandbox.paypal.server import (
     PaypalEmulator,
     make_server,
 )
+from sandbox.serve import org_options, serve_until_stopped
 
 HELP = "PayPal API (OAuth client credentials, Transaction Search: transactions and balances)"
 
@@ -48,28 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     emulator = PaypalEmulator(
-        seed=args.seed,
-        volume=args.volume,
-        start=args.start,
-        end=args.end,
-        now=args.now,
+        **org_options(args),
         client_id=args.client_id,
         client_secret=args.client_secret,
         reporting_delay_hours=args.reporting_delay_hours,
         result_cap=args.result_cap,
     )
-    server = make_server(emulator, args.host, args.port)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        # shutdown() waits for serve_forever to return, so it must run on another thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"sandbox paypal listening on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    print("sandbox paypal stopped", file=sys.stderr, flush=True)
-    return 0
+    return serve_until_stopped("paypal", make_server(emulator, args.host, args.port))

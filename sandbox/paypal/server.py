@@ -10,17 +10,15 @@ from __future__ import annotations
 import base64
 import hmac
 import itertools
-import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl
 
-from sandbox.control import Clock, FaultBook, RequestLog, handle_control
+from sandbox.control import Clock, FaultBook, RequestLog
+from sandbox.http import Answer, EmulatorHandler, EmulatorServer, retry_after_header, serving
 from sandbox.org import build_org
 from sandbox.paypal.api import DEFAULT_RESULT_CAP, DOCS, PaypalApi, PaypalError
 from sandbox.paypal.ledger import Ledger, transaction_id
@@ -115,46 +113,12 @@ class PaypalEmulator:
             )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler[PaypalEmulator]):
     server_version = "nginx"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log endpoint is the record; stderr stays for real errors
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _dispatch(self, method: str) -> None:
+    def answer(self, method: str, url: SplitResult, raw_body: bytes) -> Answer:
         emulator = self.server.emulator
-        url = urlsplit(self.path)
-        raw_body = self._body()
-        if url.path.startswith("/_sandbox/"):
-            try:
-                body = json.loads(raw_body) if raw_body.strip() else {}
-            except json.JSONDecodeError as exc:
-                self._send(400, {"error": f"invalid JSON: {exc}"})
-                return
-            if not isinstance(body, dict):
-                self._send(400, {"error": "body must be a JSON object"})
-                return
-            status, payload = handle_control(
-                method, url.path, body, emulator.faults, emulator.requests, emulator.clock
-            )
-            self._send(status, payload)
-            return
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         debug_id = emulator.debug_id()
         headers: dict[str, str] = {}
@@ -165,8 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # the emulator must answer like an API, never hang up
             status, payload = 500, _internal_error(debug_id, f"Emulator error: {exc!r}")
         # Only the query is logged: credentials travel in headers, never recorded.
-        emulator.requests.append(method, url.path, query, status)
-        self._send(status, payload, {**headers, "Paypal-Debug-Id": debug_id})
+        return Answer(status, payload, {**headers, "Paypal-Debug-Id": debug_id}, query)
 
     def _api(
         self, method: str, path: str, query: dict[str, str], body: bytes, debug_id: str
@@ -183,15 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
         is_list = path == SEARCH_PATH
-        fault = emulator.faults.take(path, is_list)
+        fault = emulator.faults.strike(path, is_list)
         headers: dict[str, str] = {}
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.status is not None:
-                if fault.retry_after is not None:
-                    headers["Retry-After"] = _seconds(fault.retry_after)
-                return fault.status, _fault_body(fault.status, debug_id), headers
+        if fault is not None and fault.status is not None:
+            if fault.retry_after is not None:
+                headers["Retry-After"] = retry_after_header(fault.retry_after)
+            return fault.status, _fault_body(fault.status, debug_id), headers
         if path == TOKEN_PATH:
             form = dict(parse_qsl(body.decode(errors="replace")))
             if form.get("grant_type") != "client_credentials":
@@ -208,20 +168,6 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.malformed and payload["transaction_details"]:
             _corrupt(payload["transaction_details"][0])
         return 200, payload, headers
-
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _internal_error(debug_id: str, message: str = "An internal server error occurred.") -> Any:
@@ -260,34 +206,14 @@ def _corrupt(detail: dict[str, Any]) -> None:
         info["transaction_initiation_date"] = "yesterday"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: PaypalEmulator) -> None:
-        self.emulator = emulator
-        super().__init__(address, _Handler)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
+def make_server(
+    emulator: PaypalEmulator, host: str = "127.0.0.1", port: int = 0
+) -> EmulatorServer[PaypalEmulator]:
+    return EmulatorServer((host, port), emulator, _Handler)
 
 
-def make_server(emulator: PaypalEmulator, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server((host, port), emulator)
-
-
-@contextmanager
-def serve_in_thread(emulator: PaypalEmulator, host: str = "127.0.0.1") -> Iterator[_Server]:
+def serve_in_thread(
+    emulator: PaypalEmulator, host: str = "127.0.0.1"
+) -> AbstractContextManager[EmulatorServer[PaypalEmulator]]:
     """Serve on a background thread for in-process tests; yields the server (`.base_url`)."""
-    server = make_server(emulator, host, 0)
-    thread = threading.Thread(target=server.serve_forever, name="paypal-sandbox", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving(make_server(emulator, host, 0), "paypal-sandbox")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from types import FrameType
 
+from sandbox.serve import org_options, serve_until_stopped
 from sandbox.stripe.server import DEFAULT_API_KEY, StripeEmulator, make_server
 
 HELP = (
@@ -33,26 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     emulator = StripeEmulator(
-        seed=args.seed,
-        volume=args.volume,
-        start=args.start,
-        end=args.end,
-        now=args.now,
+        **org_options(args),
         api_key=args.api_key,
         event_retention_days=args.event_retention_days,
     )
-    server = make_server(emulator, args.host, args.port)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        # shutdown() waits for serve_forever to return, so it must run on another thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"sandbox stripe listening on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    print("sandbox stripe stopped", file=sys.stderr, flush=True)
-    return 0
+    return serve_until_stopped("stripe", make_server(emulator, args.host, args.port))

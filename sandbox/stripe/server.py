@@ -5,17 +5,13 @@ from __future__ import annotations
 import base64
 import hmac
 import itertools
-import json
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult
 
-from sandbox.control import Clock, FaultBook, RequestLog, handle_control
+from sandbox.control import Clock, FaultBook, RequestLog
+from sandbox.http import Answer, EmulatorHandler, EmulatorServer, retry_after_header, serving
 from sandbox.org import build_org
 from sandbox.stripe.api import StripeApi
 from sandbox.stripe.objects import API_VERSION, build_stripe, token
@@ -82,46 +78,12 @@ class StripeEmulator:
             raise ApiError(401, f"Invalid API Key provided: {mask_key(key)}")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler[StripeEmulator]):
     server_version = "nginx"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log endpoint is the record; stderr stays for real errors
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _dispatch(self, method: str) -> None:
+    def answer(self, method: str, url: SplitResult, raw_body: bytes) -> Answer:
         emulator = self.server.emulator
-        url = urlsplit(self.path)
-        raw_body = self._body()
-        if url.path.startswith("/_sandbox/"):
-            try:
-                body = json.loads(raw_body) if raw_body.strip() else {}
-            except json.JSONDecodeError as exc:
-                self._send(400, {"error": f"invalid JSON: {exc}"})
-                return
-            if not isinstance(body, dict):
-                self._send(400, {"error": "body must be a JSON object"})
-                return
-            status, payload = handle_control(
-                method, url.path, body, emulator.faults, emulator.requests, emulator.clock
-            )
-            self._send(status, payload)
-            return
         query: dict[str, Any] = {}
         status = 500
         try:
@@ -131,8 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload, headers = exc.status, exc.body(), {}
         except Exception as exc:  # the emulator must answer like an API, never hang up
             status, payload, headers = 500, _api_error(f"Emulator error: {exc!r}"), {}
-        emulator.requests.append(method, url.path, query, status)
-        self._send(status, payload, headers, request_id=emulator.request_id())
+        request_headers = {"Request-Id": emulator.request_id(), "Stripe-Version": API_VERSION}
+        return Answer(status, payload, {**request_headers, **headers}, query)
 
     def _api(
         self, method: str, path: str, query: dict[str, Any]
@@ -145,46 +107,20 @@ class _Handler(BaseHTTPRequestHandler):
                 f"Unrecognized request URL ({method}: {path}). The sandbox is read-only.",
             )
         is_list = emulator.api.is_list(path)
-        fault = emulator.faults.take(path, is_list)
+        fault = emulator.faults.strike(path, is_list)
         headers: dict[str, str] = {}
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.status is not None:
-                if fault.retry_after is not None:
-                    headers["Retry-After"] = _seconds(fault.retry_after)
-                if fault.status == 429:
-                    return 429, _rate_limited(), headers
-                if fault.status >= 500:
-                    return fault.status, _api_error("An unknown error occurred"), headers
-                return fault.status, ApiError(fault.status, "Injected failure").body(), headers
+        if fault is not None and fault.status is not None:
+            if fault.retry_after is not None:
+                headers["Retry-After"] = retry_after_header(fault.retry_after)
+            if fault.status == 429:
+                return 429, _rate_limited(), headers
+            if fault.status >= 500:
+                return fault.status, _api_error("An unknown error occurred"), headers
+            return fault.status, ApiError(fault.status, "Injected failure").body(), headers
         payload = emulator.api.get(path, query, emulator.clock.now)
         if fault is not None and fault.malformed and is_list and payload["data"]:
             _corrupt(payload["data"][0])
         return 200, payload, headers
-
-    def _send(
-        self,
-        status: int,
-        payload: Any,
-        headers: dict[str, str] | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        if request_id:
-            self.send_header("Request-Id", request_id)
-            self.send_header("Stripe-Version", API_VERSION)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _rate_limited() -> dict[str, Any]:
@@ -211,34 +147,14 @@ def _corrupt(obj: dict[str, Any]) -> None:
         obj["created"] = None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: StripeEmulator) -> None:
-        self.emulator = emulator
-        super().__init__(address, _Handler)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
+def make_server(
+    emulator: StripeEmulator, host: str = "127.0.0.1", port: int = 0
+) -> EmulatorServer[StripeEmulator]:
+    return EmulatorServer((host, port), emulator, _Handler)
 
 
-def make_server(emulator: StripeEmulator, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server((host, port), emulator)
-
-
-@contextmanager
-def serve_in_thread(emulator: StripeEmulator, host: str = "127.0.0.1") -> Iterator[_Server]:
+def serve_in_thread(
+    emulator: StripeEmulator, host: str = "127.0.0.1"
+) -> AbstractContextManager[EmulatorServer[StripeEmulator]]:
     """Serve on a background thread for in-process tests; yields the server (`.base_url`)."""
-    server = make_server(emulator, host, 0)
-    thread = threading.Thread(target=server.serve_forever, name="stripe-sandbox", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return serving(make_server(emulator, host, 0), "stripe-sandbox")

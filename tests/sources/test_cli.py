@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
-from destinations.settings import PROJECT_ROOT
 from sources.registry import SOURCE_NAMES
+from tests.cli_runs import run_module
 from tests.conftest import PlatformPaths
 
 
 def run_sources(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sources", *args],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    return run_module("sources", *args, env=env, timeout=600)
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ from facebook_business.api import FacebookAdsApi
 from facebook_business.session import FacebookSession
 
 from destinations.load import LoadSummary, load_source
-from destinations.settings import PROJECT_ROOT
 from sandbox.facebook_ads.account import build_account
 from sandbox.facebook_ads.server import arm_report_jobs, report_jobs
 from sandbox.org import build_org
@@ -27,6 +25,7 @@ from sources.cli import one_line
 from sources.facebook_ads import RESOURCES, facebook_ads_source
 from sources.facebook_ads.client import build_api
 from sources.facebook_ads.settings import INSIGHT_FIELDS, JOB_ATTEMPTS
+from tests.cli_runs import assert_nowhere_on_disk, run_module
 from tests.conftest import PlatformPaths
 
 TOKEN = "EAAtestFacebookAdsToken0123456789"
@@ -349,21 +348,18 @@ def test_a_malformed_insights_row_is_rejected_and_the_rest_loads(
 
 
 def run_cli(emulator: Any, token: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sources.facebook_ads", "--date", FIRST_DAY.isoformat(), "--quiet"],
-        cwd=PROJECT_ROOT,
+    return run_module(
+        "sources.facebook_ads",
+        "--date",
+        FIRST_DAY.isoformat(),
+        "--quiet",
         env={
-            **os.environ,
             "SOURCES__USE_SANDBOX": "false",
             "SOURCES__FACEBOOK_ADS__BASE_URL": emulator.base_url,
             "SOURCES__FACEBOOK_ADS__ACCESS_TOKEN": token,
             "SOURCES__FACEBOOK_ADS__ACCOUNT_IDS": ACCOUNT_ID,  # text, without act_
             "SOURCES__FACEBOOK_ADS__START_DATE": START_DATE.isoformat(),
         },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
 
 
@@ -376,10 +372,7 @@ def test_cli_loads_a_day_from_settings_without_leaking_the_token(
     assert result.returncode == 0, result.stderr
     assert "raw.facebook_ads__ad_insights" in result.stdout
     assert TOKEN not in result.stdout + result.stderr
-    for root in (platform_env.lake, platform_env.pipelines.parent):
-        for path in root.rglob("*"):
-            if path.is_file():
-                assert TOKEN.encode() not in path.read_bytes(), path
+    assert_nowhere_on_disk(TOKEN, platform_env)
 
 
 @pytest.mark.slow

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -17,13 +14,13 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from destinations.load import LoadSummary, load_source
-from destinations.settings import PROJECT_ROOT
 from sandbox.org import build_org
 from sandbox.process import run_emulator
 from sources.cli import one_line
 from sources.google_ads import SPEC, google_ads_source
 from sources.google_ads.client import AdsReader, Connection
 from sources.google_ads.settings import RESOURCES
+from tests.cli_runs import run_module, stderr_lines
 from tests.conftest import PlatformPaths
 
 pytestmark = pytest.mark.slow
@@ -320,11 +317,12 @@ def test_cli_with_a_wrong_developer_token_fails_with_one_clear_line_without_secr
 ) -> None:
     settings = arguments(ads_api)
     wrong = "wrong-developer-token-4242"
-    result = subprocess.run(
-        [sys.executable, "-m", "sources.google_ads", "--date", FIRST_DAY.isoformat(), "--quiet"],
-        cwd=PROJECT_ROOT,
+    result = run_module(
+        "sources.google_ads",
+        "--date",
+        FIRST_DAY.isoformat(),
+        "--quiet",
         env={
-            **os.environ,
             "SOURCES__USE_SANDBOX": "false",
             "SOURCES__GOOGLE_ADS__BASE_URL": settings["base_url"],
             "SOURCES__GOOGLE_ADS__TOKEN_URI": settings["token_uri"],
@@ -335,13 +333,9 @@ def test_cli_with_a_wrong_developer_token_fails_with_one_clear_line_without_secr
             "SOURCES__GOOGLE_ADS__CLIENT_SECRET": settings["client_secret"],
             "SOURCES__GOOGLE_ADS__REFRESH_TOKEN": settings["refresh_token"],
         },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
     )
     assert result.returncode == 1
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = stderr_lines(result)
     assert lines[-1].startswith("error: google_ads.")
     assert "developer token was refused (DEVELOPER_TOKEN_INVALID)" in lines[-1]
     assert "sources.google_ads.developer_token" in lines[-1]

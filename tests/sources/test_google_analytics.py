@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +19,6 @@ from google.analytics.data_v1beta.types import DateRange, Dimension, Metric, Run
 from google.auth.credentials import AnonymousCredentials
 
 from destinations.load import LoadSummary, load_source
-from destinations.settings import PROJECT_ROOT
 from sandbox.process import run_emulator
 from sources.cli import one_line
 from sources.errors import SourceError
@@ -29,6 +26,7 @@ from sources.google_analytics import google_analytics_source
 from sources.google_analytics.client import ReportReader, build_client
 from sources.google_analytics.models import column_name
 from sources.google_analytics.settings import DEFAULT_REPORTS, ReportSpec
+from tests.cli_runs import run_module
 from tests.conftest import PlatformPaths
 
 pytestmark = pytest.mark.slow
@@ -325,15 +323,7 @@ def test_a_malformed_row_is_rejected_with_its_dimensions_and_the_rest_loads(
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sources.google_analytics", *args],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_module("sources.google_analytics", *args, env=env)
 
 
 def test_cli_loads_a_configured_report_with_float_metrics(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,10 +17,10 @@ from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
 from destinations.load import LoadSummary, load_source
-from destinations.settings import PROJECT_ROOT
 from sandbox.org import build_org
 from sandbox.process import EmulatorHandle, run_emulator
 from sources.paypal import paypal_source
+from tests.cli_runs import assert_nowhere_on_disk, run_module, stderr_lines
 from tests.conftest import PlatformPaths
 
 pytestmark = pytest.mark.slow
@@ -370,15 +368,7 @@ def test_a_malformed_transaction_is_rejected_with_its_id_and_the_rest_load(
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sources.paypal", *args],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_module("sources.paypal", *args, env=env)
 
 
 def test_cli_with_a_wrong_client_secret_fails_with_one_clear_line(
@@ -397,7 +387,7 @@ def test_cli_with_a_wrong_client_secret_fails_with_one_clear_line(
         },
     )
     assert result.returncode == 1
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = stderr_lines(result)
     assert lines[-1] == (
         "error: paypal: the client credentials were refused (401): check "
         "sources.paypal.client_id / client_secret "
@@ -430,8 +420,5 @@ def test_cli_loads_a_day_without_the_secret_reaching_output_lake_state_or_wareho
     assert "raw.paypal__transactions" in result.stdout
     assert "transactions" in result.stdout
     assert CLIENT_SECRET not in result.stdout + result.stderr
-    for root in (platform_env.lake, platform_env.pipelines.parent):
-        for path in root.rglob("*"):
-            if path.is_file():
-                assert CLIENT_SECRET.encode() not in path.read_bytes(), path
+    assert_nowhere_on_disk(CLIENT_SECRET, platform_env)
     assert CLIENT_SECRET.encode() not in platform_env.warehouse.read_bytes()

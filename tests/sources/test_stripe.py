@@ -20,6 +20,7 @@ from destinations.settings import PROJECT_ROOT
 from sandbox.process import run_emulator
 from sources.stripe import stripe_source
 from sources.stripe.settings import RESOURCES
+from tests.cli_runs import assert_nowhere_on_disk, run_module, stderr_lines
 from tests.conftest import PlatformPaths
 
 pytestmark = pytest.mark.slow
@@ -305,15 +306,7 @@ def test_a_killed_load_then_a_rerun_gives_the_data_of_one_clean_run(
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sources.stripe", *args],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_module("sources.stripe", *args, env=env)
 
 
 def test_cli_with_a_wrong_key_fails_with_one_clear_line(
@@ -331,7 +324,7 @@ def test_cli_with_a_wrong_key_fails_with_one_clear_line(
         },
     )
     assert result.returncode == 1
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = stderr_lines(result)
     assert lines[-1].startswith("error: stripe.")
     assert "API key was refused (401)" in lines[-1]
     assert "sources.stripe.api_key" in lines[-1]
@@ -369,7 +362,4 @@ def test_cli_loads_a_day_and_prints_a_summary_without_leaking_the_key(
     assert "raw.stripe__charges" in result.stdout
     # the secret appears nowhere: not in output, the lake, dlt's state and traces, the warehouse
     assert API_KEY not in result.stdout + result.stderr
-    for root in (platform_env.lake, platform_env.pipelines.parent):
-        for path in root.rglob("*"):
-            if path.is_file():
-                assert API_KEY.encode() not in path.read_bytes(), path
+    assert_nowhere_on_disk(API_KEY, platform_env)
