@@ -23,6 +23,7 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from dagster_defs.partitions import DAILY
+from destinations.lake import raw_table_name
 from destinations.load import load_source, pipeline_for
 from sources.apis import api_endpoint
 from sources.registry import SourceSpec
@@ -38,7 +39,7 @@ _NO_SERVER = "http://127.0.0.1:9"
 
 def raw_asset_key(source: str, table: str) -> AssetKey:
     """The raw table's key; SQLMesh's external model `raw.<source>__<table>` maps to the same."""
-    return AssetKey(["raw", f"{source}__{table}"])
+    return AssetKey(["raw", raw_table_name(source, table)])
 
 
 class RawTableTranslator(DagsterDltTranslator):

@@ -15,9 +15,7 @@ from typing import Any
 import pyarrow as pa
 from dlt.common.libs.pyarrow import deserialize_type
 
-from destinations.lake import LOADS_TABLE, PARTITION_KEY
-
-LOAD_ID_PATTERN = r"(\d+\.\d+)\.[^./]+\.parquet$"
+from destinations.lake import LOAD_ID_PATTERN, LOADS_TABLE, PARTITION_KEY, raw_table_name
 
 _SCALAR_TYPES: Mapping[str, str] = {
     "text": "STRING",
@@ -100,7 +98,7 @@ def external_table_ddl(
     column_lines = ",\n    ".join(
         f"`{column['name']}` {column_type(table, column)}" for column in columns
     )
-    name = _table_ref(project, raw_dataset, f"{source}__{table}__files")
+    name = _table_ref(project, raw_dataset, raw_table_name(source, table) + "__files")
     return f"""CREATE OR REPLACE EXTERNAL TABLE {name} (
     {column_lines}
 )
@@ -131,9 +129,9 @@ OPTIONS (
 
 def view_ddl(project: str, raw_dataset: str, source: str, table: str) -> str:
     """The raw view: rows of completed loads, newest load per date partition."""
-    files = _table_ref(project, raw_dataset, f"{source}__{table}__files")
+    files = _table_ref(project, raw_dataset, raw_table_name(source, table) + "__files")
     loads = _table_ref(project, raw_dataset, f"{source}__{LOADS_TABLE}__files")
-    name = _table_ref(project, raw_dataset, f"{source}__{table}")
+    name = _table_ref(project, raw_dataset, raw_table_name(source, table))
     return f"""CREATE OR REPLACE VIEW {name} AS
 WITH files AS (
     SELECT t.*, REGEXP_EXTRACT(t._FILE_NAME, r'{LOAD_ID_PATTERN}') AS _dlt_load_id

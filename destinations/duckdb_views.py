@@ -14,13 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from destinations.lake import LOADS_TABLE, PARTITION_KEY
-
-LOAD_ID_PATTERN = r"(\d+\.\d+)\.[^./]+\.parquet$"
-
-
-def raw_table_name(source: str, table: str) -> str:
-    return f"{source}__{table}"
+from destinations.lake import LOAD_ID_PATTERN, LOADS_TABLE, PARTITION_KEY, raw_table_name
 
 
 def _quote(identifier: str) -> str:

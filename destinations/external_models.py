@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from destinations.bigquery_ddl import arrow_to_bigquery
+from destinations.lake import raw_table_name
 from destinations.settings import PROJECT_ROOT
 from sources.arrow import arrow_schema
 from sources.registry import SOURCE_NAMES, source_spec
@@ -34,7 +35,7 @@ def external_models(raw_dataset: str = "raw") -> list[dict[str, Any]]:
         for table, model in [*spec.table_models, (REJECTED_TABLE, RejectedRecord)]:
             models.append(
                 {
-                    "name": f"{raw_dataset}.{name}__{table}",
+                    "name": f"{raw_dataset}.{raw_table_name(name, table)}",
                     "description": f"{name} {table} as landed in the lake (completed loads)",
                     "columns": raw_columns(model),
                 }

@@ -24,7 +24,9 @@ LAYOUT = "{table_name}/date={date}/{load_id}.{file_id}.{ext}"
 PARTITION_KEY = "date"
 LOADS_TABLE = "_dlt_loads"
 
-_LOAD_ID_IN_FILE_NAME = re.compile(r"(?P<load_id>\d+\.\d+)\.[^./]+\.parquet$")
+# The load id in a lake file's name; the raw tables' SQL (DuckDB and BigQuery) uses it too.
+LOAD_ID_PATTERN = r"(\d+\.\d+)\.[^./]+\.parquet$"
+_LOAD_ID_IN_FILE_NAME = re.compile(LOAD_ID_PATTERN)
 
 
 def lake_destination(bucket_url: str, run_date: date) -> Destination[Any, Any]:
@@ -41,7 +43,12 @@ def lake_destination(bucket_url: str, run_date: date) -> Destination[Any, Any]:
 def load_id_of(file_name: str) -> str | None:
     """The dlt load id that wrote a lake file, from its name `<load_id>.<file_id>.parquet`."""
     match = _LOAD_ID_IN_FILE_NAME.search(file_name)
-    return match.group("load_id") if match else None
+    return match.group(1) if match else None
+
+
+def raw_table_name(source: str, table: str) -> str:
+    """The warehouse name of a lake table, in dataset `raw`: `<source>__<table>`."""
+    return f"{source}__{table}"
 
 
 @dataclass(frozen=True)
@@ -54,38 +61,31 @@ def partition_dir(dataset_path: str, table: str, run_date: date) -> str:
     return posixpath.join(dataset_path, table, f"{PARTITION_KEY}={run_date.isoformat()}")
 
 
-def replace_partition(fs: Any, dataset_path: str, table: str, run_date: date, load_id: str) -> int:
-    """Delete the files of earlier loads from one date partition once `load_id` has completed.
+def replace_partition(
+    fs: Any, dataset_path: str, table: str, run_date: date, load_id: str
+) -> tuple[list[LakeFile], int]:
+    """Once `load_id` has completed, delete earlier loads' files from one date partition.
 
-    Only a table that `load_id` wrote is touched: a run of some resources leaves the other
-    tables' partitions alone. The raw tables already show only the newest completed load of each
-    partition, so this is storage hygiene that also keeps the lake right for tools that do not
-    know that rule. Returns the number of files removed.
+    Returns the files `load_id` wrote there and how many older files were removed. Only a table
+    that `load_id` wrote is touched: a run of some resources leaves the other tables' partitions
+    alone. The raw tables already show only the newest completed load of each partition, so
+    this is storage hygiene that also keeps the lake right for tools that do not know that rule.
     """
     directory = partition_dir(dataset_path, table, run_date)
     if not fs.exists(directory):
-        return 0
-    paths = fs.ls(directory, detail=False)
-    if not any(load_id_of(path) == load_id for path in paths):
-        return 0
-    stale = [path for path in paths if load_id_of(path) != load_id]
-    for path in stale:
-        fs.rm_file(path)
-    return len(stale)
-
-
-def partition_files(
-    fs: Any, dataset_path: str, table: str, run_date: date, load_id: str
-) -> list[LakeFile]:
-    """The files `load_id` wrote into one date partition."""
-    directory = partition_dir(dataset_path, table, run_date)
-    if not fs.exists(directory):
-        return []
-    return [
+        return [], 0
+    entries = fs.ls(directory, detail=True)
+    written = [
         LakeFile(path=entry["name"], size=int(entry.get("size") or 0))
-        for entry in fs.ls(directory, detail=True)
+        for entry in entries
         if load_id_of(entry["name"]) == load_id
     ]
+    if not written:
+        return [], 0
+    stale = [entry["name"] for entry in entries if load_id_of(entry["name"]) != load_id]
+    for path in stale:
+        fs.rm_file(path)
+    return written, len(stale)
 
 
 def _emulator_credentials(bucket_url: str) -> Any:

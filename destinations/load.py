@@ -17,7 +17,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
-from destinations.lake import lake_destination, partition_files, replace_partition
+from destinations.lake import lake_destination, replace_partition
 from destinations.raw_tables import data_tables, register_raw_tables
 from destinations.settings import lake_settings, warehouse_settings
 
@@ -113,8 +113,8 @@ def load_source(
     with pipeline.destination_client() as client:
         fs, dataset_path = client.fs_client, client.dataset_path  # type: ignore[attr-defined]
         for table in tables:
-            summary.replaced_files += replace_partition(fs, dataset_path, table, run_date, load_id)
-            written = partition_files(fs, dataset_path, table, run_date, load_id)
+            written, removed = replace_partition(fs, dataset_path, table, run_date, load_id)
+            summary.replaced_files += removed
             summary.files += len(written)
             summary.bytes_written += sum(file.size for file in written)
 

@@ -8,6 +8,7 @@ from typing import Any
 from dlt.common.schema import Schema
 
 from destinations import bigquery_ddl, duckdb_views
+from destinations.lake import raw_table_name
 from destinations.settings import WarehouseSettings
 
 
@@ -33,7 +34,7 @@ def register_raw_tables(
             project, warehouse.raw_dataset, source, tables, lake_url
         )
         bigquery_ddl.apply_ddl(project, warehouse.bigquery_location, statements)
-        return [f"{warehouse.raw_dataset}.{source}__{table}" for table in tables]
+        return [f"{warehouse.raw_dataset}.{raw_table_name(source, table)}" for table in tables]
     if not lake_url.startswith("file://"):
         raise ValueError(
             f"warehouse.kind 'duckdb' reads a local lake only; lake.bucket_url is {lake_url}"
