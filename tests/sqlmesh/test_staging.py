@@ -10,6 +10,7 @@ import sqlglot
 
 from destinations.settings import PROJECT_ROOT
 from sources.cli import main as load_cli
+from sources.paypal import SPEC as PAYPAL
 from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
@@ -35,7 +36,8 @@ def test_staging_keeps_the_latest_version_of_each_stripe_object(
 ) -> None:
     monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
     first, second = TODAY - timedelta(days=3), TODAY - timedelta(days=2)
-    assert load_cli([STRIPE], ["--start", str(first), "--end", str(second), "--quiet"]) == 0
+    # PayPal too: the project's staging reads its raw table, and a plan needs every model's inputs
+    assert load_cli([STRIPE, PAYPAL], ["--start", str(first), "--end", str(second), "--quiet"]) == 0
 
     context = Context(paths=str(SQLMESH), gateway="local")
     context.plan(auto_apply=True, no_prompts=True)

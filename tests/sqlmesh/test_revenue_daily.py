@@ -1,0 +1,124 @@
+"""marts.revenue_daily over real Stripe and PayPal loads from the sandbox, on DuckDB.
+
+Stripe's rows are in the settlement currency of its balance transactions (a EUR charge is
+settled in USD at Stripe's rate, and the fee exists only in USD), so the mart's Stripe totals
+equal the balance transactions of charges and refunds to the cent, currency by currency.
+PayPal's rows are in each transaction's own currency; conversions between PayPal balances
+are not revenue.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from destinations.settings import PROJECT_ROOT
+from sources.cli import main as load_cli
+from sources.paypal import SPEC as PAYPAL
+from sources.stripe import SPEC as STRIPE
+from sqlmesh import Context
+from tests.conftest import PlatformPaths
+
+SQLMESH = PROJECT_ROOT / "sqlmesh"
+TODAY = datetime.now(UTC).date()
+CENT = Decimal("0.01")
+
+
+@pytest.mark.slow
+def test_revenue_daily_reconciles_to_the_processors_balance_transactions(
+    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
+    first, last = TODAY - timedelta(days=3), TODAY - timedelta(days=1)
+    period = ["--start", str(first), "--end", str(last), "--quiet"]
+    assert load_cli([STRIPE, PAYPAL], period) == 0
+
+    context = Context(paths=str(SQLMESH), gateway="local")
+    try:
+        context.plan(auto_apply=True, no_prompts=True)  # a failing blocking audit fails the plan
+        # and every audit of every model, blocking or not, over all that the plan built, passes
+        audited = context.audit(start=str(context.config.model_defaults.start), end=str(last))
+    finally:
+        context.close()
+    assert audited, "an audit failed (SQLMesh printed which above)"
+
+    with duckdb.connect(str(platform_env.warehouse), read_only=True) as connection:
+
+        def rows(sql: str, *params: object) -> dict[str, tuple[object, ...]]:
+            """Currency -> the five money sums of `sql`."""
+            return {row[0]: tuple(row[1:]) for row in connection.execute(sql, params).fetchall()}
+
+        mart_stripe = rows(
+            """
+            SELECT currency, SUM(gross), SUM(refunds), SUM(fees), SUM(fees_returned), SUM(net)
+            FROM marts.revenue_daily WHERE processor = 'stripe' GROUP BY currency
+            """
+        )
+        balance = rows(
+            """
+            SELECT
+                currency,
+                SUM(CASE WHEN reporting_category = 'charge' THEN amount_minor ELSE 0 END),
+                -SUM(CASE WHEN reporting_category = 'refund' THEN amount_minor ELSE 0 END),
+                SUM(CASE WHEN reporting_category = 'charge' THEN fee_minor ELSE 0 END),
+                -SUM(CASE WHEN reporting_category = 'refund' THEN fee_minor ELSE 0 END),
+                SUM(net_minor)
+            FROM staging.stg_stripe__balance_transactions
+            WHERE reporting_category IN ('charge', 'refund')
+              AND CAST(timezone('UTC', created_at) AS DATE) <= ?
+            GROUP BY currency
+            """,
+            last,
+        )
+        assert mart_stripe
+        assert mart_stripe.keys() == balance.keys()
+        for currency, minor in balance.items():
+            major = tuple(Decimal(int(value)) * CENT for value in minor)
+            assert mart_stripe[currency] == major, currency  # to the cent: exact decimals
+        # the sandbox refunds some charges: the refunds path is exercised
+        assert sum(v[1] for v in mart_stripe.values()) > 0
+
+        mart_paypal = rows(
+            """
+            SELECT currency, SUM(gross), SUM(refunds), SUM(fees), SUM(fees_returned), SUM(net)
+            FROM marts.revenue_daily WHERE processor = 'paypal' GROUP BY currency
+            """
+        )
+        paypal = rows(
+            """
+            SELECT
+                currency,
+                SUM(CASE WHEN transaction_type = 'payment' THEN gross_minor ELSE 0 END),
+                -SUM(CASE WHEN transaction_type <> 'payment' THEN gross_minor ELSE 0 END),
+                -SUM(CASE WHEN transaction_type = 'payment' THEN fee_minor ELSE 0 END),
+                SUM(CASE WHEN transaction_type <> 'payment' THEN fee_minor ELSE 0 END),
+                SUM(net_minor)
+            FROM staging.stg_paypal__transactions
+            WHERE status = 'S' AND transaction_type IN ('payment', 'refund', 'reversal')
+              AND transaction_date <= ?
+            GROUP BY currency
+            """,
+            last,
+        )
+        assert mart_paypal
+        assert mart_paypal.keys() == paypal.keys()
+        assert len(paypal) > 1  # USD and EUR: the multi-currency path is exercised
+        for currency, minor in paypal.items():
+            assert mart_paypal[currency] == tuple(Decimal(int(v)) * CENT for v in minor), currency
+
+        # one row per transaction in PayPal staging, the latest version of each
+        staged, distinct = connection.execute(
+            "SELECT count(*), count(DISTINCT transaction_id) FROM staging.stg_paypal__transactions"
+        ).fetchone() or (0, -1)
+        assert staged == distinct > 0
+        # every paying customer in a row is either new or returning, and some of each exist
+        new, returning, customers = connection.execute(
+            "SELECT SUM(new_customers), SUM(returning_customers), SUM(customers) "
+            "FROM marts.revenue_daily"
+        ).fetchone() or (0, 0, -1)
+        assert new + returning == customers
+        assert new > 0
+        assert returning > 0
