@@ -26,6 +26,7 @@ from dagster import (
 
 from dagster_defs.partitions import DAILY
 from destinations.settings import PROJECT_ROOT, warehouse_settings
+from sources.registry import enabled_source_names
 
 SQLMESH_PROJECT = PROJECT_ROOT / "sqlmesh"
 _MODEL_NAME = re.compile(r"MODEL\s*\(\s*name\s+([\w.]+)", re.IGNORECASE)
@@ -69,7 +70,10 @@ def run_models(names: Sequence[str], day: date) -> str:
     gateway = "bigquery" if warehouse_settings().kind == "bigquery" else "local"
     context = Context(paths=str(SQLMESH_PROJECT), gateway=gateway)
     try:
-        context.plan(auto_apply=True, no_prompts=True, skip_backfill=True)
+        # only these models: another source's model may not have its raw table yet
+        context.plan(
+            auto_apply=True, no_prompts=True, skip_backfill=True, select_models=list(names)
+        )
         # SQLMesh takes a bare date as the end of that day: up to and including `day`
         status = context.run(end=day.isoformat(), select_models=list(names))
     finally:
@@ -106,8 +110,32 @@ def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition
     return transform
 
 
+def runnable(nodes: Sequence[ModelNode], sources: Sequence[str]) -> list[ModelNode]:
+    """The models whose inputs all come, directly or through other models, from `sources`.
+
+    A model over a source the organisation does not load (`sources.enabled`) would fail to
+    build: its raw table never exists.
+    """
+    kept: dict[str, ModelNode] = {}
+    pending = list(nodes)
+    while pending:
+        ready = [
+            node
+            for node in pending
+            if all(
+                read in kept or (read.startswith("raw.") and read[4:].split("__")[0] in sources)
+                for read in node.reads
+            )
+        ]
+        if not ready:
+            break
+        kept.update((node.name, node) for node in ready)
+        pending = [node for node in pending if node.name not in kept]
+    return [node for node in nodes if node.name in kept]
+
+
 def sqlmesh_assets() -> list[AssetsDefinition]:
     groups: dict[str, list[ModelNode]] = defaultdict(list)
-    for node in model_graph():
+    for node in runnable(model_graph(), enabled_source_names()):
         groups[node.group].append(node)
     return [transform_assets(nodes, group) for group, nodes in sorted(groups.items())]

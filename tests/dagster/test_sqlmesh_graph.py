@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster_defs.sqlmesh_assets import SQLMESH_PROJECT, model_graph
+from dagster_defs.sqlmesh_assets import SQLMESH_PROJECT, ModelNode, model_graph, runnable
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
 
@@ -20,3 +20,16 @@ def test_model_graph_matches_sqlmesh(platform_env: PlatformPaths) -> None:
     finally:
         context.close()
     assert {node.name: node.reads for node in model_graph()} == expected
+
+
+def test_models_over_sources_that_are_not_loaded_are_left_out() -> None:
+    nodes = [
+        ModelNode("staging.stg_stripe__charges", ("raw.stripe__charges",)),
+        ModelNode("staging.stg_paypal__transactions", ("raw.paypal__transactions",)),
+        ModelNode(
+            "marts.revenue_daily",
+            ("staging.stg_paypal__transactions", "staging.stg_stripe__charges"),
+        ),
+    ]
+    assert [node.name for node in runnable(nodes, ["stripe"])] == ["staging.stg_stripe__charges"]
+    assert runnable(nodes, ["stripe", "paypal"]) == nodes
