@@ -128,6 +128,7 @@ SPEC = SourceSpec(
         "SOURCES__GOOGLE_ADS__CLIENT_SECRET",
         "SOURCES__GOOGLE_ADS__REFRESH_TOKEN",
     ),
+    table_models=tuple((spec.name, spec.model) for spec in RESOURCES),
 )
 
 
