@@ -59,4 +59,6 @@ config = Config(
     gateways=gateways,
     default_gateway=default_gateway,
     model_defaults=ModelDefaultsConfig(dialect="bigquery", start="2026-07-01", cron="@daily"),
+    # the currency marts report ad spend and attributed revenue in (`@reporting_currency`)
+    variables={"reporting_currency": str(dlt.config.get("warehouse.reporting_currency") or "usd")},
 )
