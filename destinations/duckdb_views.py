@@ -9,10 +9,11 @@ file name; neither is stored inside the files.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from destinations.lake import LOAD_ID_PATTERN, LOADS_TABLE, PARTITION_KEY, raw_table_name
 
@@ -60,3 +61,40 @@ def register_views(
             connection.execute(view_sql(raw_dataset, source, table, lake_dir))
             names.append(f"{raw_dataset}.{raw_table_name(source, table)}")
     return names
+
+
+def placeholder_sql(raw_dataset: str, raw_table: str, schema: pa.Schema) -> str:
+    """`CREATE VIEW IF NOT EXISTS`: an empty view with the raw table's columns and types."""
+    relation = duckdb.from_arrow(schema.empty_table())
+    columns = [
+        f"CAST(NULL AS {column_type}) AS {_quote(column)}"
+        for column, column_type in zip(relation.columns, relation.types, strict=True)
+    ]
+    columns += [f"CAST(NULL AS DATE) AS {PARTITION_KEY}", "CAST(NULL AS VARCHAR) AS _dlt_load_id"]
+    name = f"{_quote(raw_dataset)}.{_quote(raw_table)}"
+    return f"CREATE VIEW IF NOT EXISTS {name} AS SELECT {', '.join(columns)} WHERE FALSE"
+
+
+def register_placeholders(
+    database: Path, raw_dataset: str, schemas: Mapping[str, pa.Schema]
+) -> list[str]:
+    """Empty views for the raw tables (by name) that have no view yet; returns the new ones.
+
+    A SQLMesh plan needs every model's inputs to exist; with these, the whole project plans
+    after any one source has loaded, and the marts of sources not loaded yet are just empty.
+    """
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(raw_dataset)}")
+        existing = {
+            row[0]
+            for row in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                [raw_dataset],
+            ).fetchall()
+        }
+        created = []
+        for raw_table, schema in schemas.items():
+            if raw_table not in existing:
+                connection.execute(placeholder_sql(raw_dataset, raw_table, schema))
+                created.append(f"{raw_dataset}.{raw_table}")
+    return created

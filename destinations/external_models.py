@@ -23,24 +23,29 @@ EXTERNAL_MODELS = PROJECT_ROOT / "sqlmesh" / "external_models.yaml"
 PARTITION_COLUMNS = {"date": "DATE", "_dlt_load_id": "STRING"}
 
 
+def known_raw_tables() -> list[tuple[str, str, Any]]:
+    """(source, table, model) of every raw table a source can write, rejected records too."""
+    return [
+        (name, table, model)
+        for name in SOURCE_NAMES
+        for table, model in [*source_spec(name).table_models, (REJECTED_TABLE, RejectedRecord)]
+    ]
+
+
 def raw_columns(model: Any) -> dict[str, str]:
     columns = {field.name: arrow_to_bigquery(field.type) for field in arrow_schema(model)}
     return {**columns, **PARTITION_COLUMNS}
 
 
 def external_models(raw_dataset: str = "raw") -> list[dict[str, Any]]:
-    models = []
-    for name in SOURCE_NAMES:
-        spec = source_spec(name)
-        for table, model in [*spec.table_models, (REJECTED_TABLE, RejectedRecord)]:
-            models.append(
-                {
-                    "name": f"{raw_dataset}.{raw_table_name(name, table)}",
-                    "description": f"{name} {table} as landed in the lake (completed loads)",
-                    "columns": raw_columns(model),
-                }
-            )
-    return models
+    return [
+        {
+            "name": f"{raw_dataset}.{raw_table_name(name, table)}",
+            "description": f"{name} {table} as landed in the lake (completed loads)",
+            "columns": raw_columns(model),
+        }
+        for name, table, model in known_raw_tables()
+    ]
 
 
 def render() -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pyarrow as pa
 from dlt.common.schema import Schema
 
 from destinations import bigquery_ddl, duckdb_views
 from destinations.lake import raw_table_name
 from destinations.settings import WarehouseSettings
+from sources.arrow import arrow_schema
 
 
 def data_tables(schema: Schema) -> dict[str, list[dict[str, Any]]]:
@@ -39,10 +41,19 @@ def register_raw_tables(
         raise ValueError(
             f"warehouse.kind 'duckdb' reads a local lake only; lake.bucket_url is {lake_url}"
         )
-    return duckdb_views.register_views(
-        warehouse.resolved_duckdb_path(),
-        warehouse.raw_dataset,
-        source,
-        tables,
-        lake_url.removeprefix("file://"),
+    database = warehouse.resolved_duckdb_path()
+    names = duckdb_views.register_views(
+        database, warehouse.raw_dataset, source, tables, lake_url.removeprefix("file://")
     )
+    duckdb_views.register_placeholders(database, warehouse.raw_dataset, raw_table_schemas())
+    return names
+
+
+def raw_table_schemas() -> dict[str, pa.Schema]:
+    """Every raw table a source can write, by name, with the columns its model gives it."""
+    from destinations.external_models import known_raw_tables  # imports every source
+
+    return {
+        raw_table_name(source, table): arrow_schema(model)
+        for source, table, model in known_raw_tables()
+    }
