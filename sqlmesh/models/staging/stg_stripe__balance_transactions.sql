@@ -4,6 +4,27 @@ MODEL (
     unique_key balance_transaction_id
   ),
   grain balance_transaction_id,
+  /* types declared so money is NUMERIC(38, 9) on DuckDB too (see tests/sqlmesh/test_column_types.py) */
+  columns (
+    balance_transaction_id STRING,
+    created_at TIMESTAMP,
+    type STRING,
+    reporting_category STRING,
+    source_id STRING,
+    currency STRING,
+    amount_minor INT64,
+    fee_minor INT64,
+    net_minor INT64,
+    amount NUMERIC(38, 9),
+    fee NUMERIC(38, 9),
+    net NUMERIC(38, 9),
+    exchange_rate FLOAT64,
+    status STRING,
+    available_on TIMESTAMP,
+    snapshot_at TIMESTAMP,
+    loaded_for_date DATE,
+    _dlt_load_id STRING
+  ),
   description 'Stripe balance transactions: every movement of the Stripe balance, in the settlement currency.',
   audits (
     not_null(columns := (balance_transaction_id, created_at, currency, type, amount_minor, fee_minor, net_minor)),

@@ -4,6 +4,21 @@ MODEL (
     unique_key refund_id
   ),
   grain refund_id,
+  /* types declared so money is NUMERIC(38, 9) on DuckDB too (see tests/sqlmesh/test_column_types.py) */
+  columns (
+    refund_id STRING,
+    created_at TIMESTAMP,
+    charge_id STRING,
+    currency STRING,
+    amount_minor INT64,
+    amount NUMERIC(38, 9),
+    reason STRING,
+    status STRING,
+    balance_transaction_id STRING,
+    snapshot_at TIMESTAMP,
+    loaded_for_date DATE,
+    _dlt_load_id STRING
+  ),
   description 'Stripe refunds, one row per refund in its latest known state.',
   audits (
     not_null(columns := (refund_id, created_at, currency, amount_minor)),
