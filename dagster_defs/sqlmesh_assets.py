@@ -25,7 +25,8 @@ from dagster import (
 )
 
 from dagster_defs.partitions import DAILY
-from destinations.settings import PROJECT_ROOT, warehouse_settings
+from destinations.settings import PROJECT_ROOT, lake_settings, warehouse_settings
+from destinations.sqlmesh_state import backup_state, restore_state
 from sources.registry import enabled_source_names
 
 SQLMESH_PROJECT = PROJECT_ROOT / "sqlmesh"
@@ -67,7 +68,12 @@ def run_models(names: Sequence[str], day: date) -> str:
     """Apply model changes without backfilling, then run the models' due intervals to `day`."""
     from sqlmesh import Context  # heavy: imported in the run, never in the code server
 
-    gateway = "bigquery" if warehouse_settings().kind == "bigquery" else "local"
+    warehouse = warehouse_settings()
+    gateway = "bigquery" if warehouse.kind == "bigquery" else "local"
+    state_file, lake_url = warehouse.sqlmesh_state_file(), lake_settings().bucket_url
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        restore_state(state_file, lake_url)  # a rebuilt VM starts from the last run's state
     context = Context(paths=str(SQLMESH_PROJECT), gateway=gateway)
     try:
         # only these models: another source's model may not have its raw table yet
@@ -78,6 +84,8 @@ def run_models(names: Sequence[str], day: date) -> str:
         status = context.run(end=day.isoformat(), select_models=list(names))
     finally:
         context.close()
+        if state_file is not None and state_file.exists():
+            backup_state(state_file, lake_url)
     if status.is_failure:
         raise RuntimeError(f"sqlmesh run failed for {', '.join(names)}")
     return str(status.name)

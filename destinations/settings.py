@@ -46,9 +46,17 @@ class WarehouseSettings(BaseConfiguration):
     raw_dataset: str = "raw"
     bigquery_project: str | None = None
     bigquery_location: str = "EU"
+    sqlmesh_state_path: str = "/var/dagster/sqlmesh/state.duckdb"  # with bigquery only
 
     def resolved_duckdb_path(self) -> Path:
         path = Path(self.duckdb_path).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    def sqlmesh_state_file(self) -> Path | None:
+        """SQLMesh's own state file; None when state lives in the DuckDB warehouse itself."""
+        if self.kind != "bigquery":
+            return None
+        path = Path(self.sqlmesh_state_path).expanduser()
         return path if path.is_absolute() else PROJECT_ROOT / path
 
 

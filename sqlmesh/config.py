@@ -5,8 +5,9 @@ every declared gateway when it loads, so the BigQuery gateway is declared only w
 `warehouse.kind` is `bigquery`: a local run never reaches for Google credentials.
 
 State: locally in the warehouse's DuckDB file. In production SQLMesh advises against BigQuery
-as a state store; state is a DuckDB file on the VM's disk (`warehouse.sqlmesh_state_path`).
-Not built yet: copying it to the bucket after each run and restoring it on a rebuilt VM.
+as a state store; state is a DuckDB file on the VM's disk (`warehouse.sqlmesh_state_path`),
+backed up to the lake's bucket after each run and restored on a rebuilt VM
+(`destinations/sqlmesh_state.py`).
 """
 
 from __future__ import annotations
@@ -37,17 +38,15 @@ gateways = {
     )
 }
 default_gateway = "local"
-if warehouse.kind == "bigquery":
-    state_path = Path(
-        str(dlt.config.get("warehouse.sqlmesh_state_path") or "/var/dagster/sqlmesh-state.duckdb")
-    )
+state_file = warehouse.sqlmesh_state_file()
+if state_file is not None:
     gateways["bigquery"] = GatewayConfig(
         connection=BigQueryConnectionConfig(
             method="oauth",  # the VM's service account through application default credentials
             project=warehouse.bigquery_project,
             location=warehouse.bigquery_location,
         ),
-        state_connection=DuckDBConnectionConfig(database=str(state_path)),
+        state_connection=DuckDBConnectionConfig(database=str(state_file)),
     )
     default_gateway = "bigquery"
 
