@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from dagster import (
+    AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -25,6 +26,12 @@ from dagster import (
 )
 
 from dagster_defs.partitions import DAILY
+from dagster_defs.sqlmesh_audits import (
+    AuditOutcome,
+    audit_check_result,
+    audit_check_spec,
+    audit_models,
+)
 from destinations.settings import PROJECT_ROOT, lake_settings, warehouse_settings
 from destinations.sqlmesh_state import backup_state, restore_state
 from sources.registry import enabled_source_names
@@ -64,8 +71,8 @@ def model_graph(models_dir: Path = SQLMESH_PROJECT / "models") -> list[ModelNode
     return nodes
 
 
-def run_models(names: Sequence[str], day: date) -> str:
-    """Apply model changes without backfilling, then run the models' due intervals to `day`."""
+def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[AuditOutcome]]]:
+    """Apply model changes without backfilling, run the models' due intervals to `day`, audit."""
     from sqlmesh import Context  # heavy: imported in the run, never in the code server
 
     warehouse = warehouse_settings()
@@ -82,13 +89,14 @@ def run_models(names: Sequence[str], day: date) -> str:
         )
         # SQLMesh takes a bare date as the end of that day: up to and including `day`
         status = context.run(end=day.isoformat(), select_models=list(names))
+        audits = audit_models(context, names, day) if not status.is_failure else {}
     finally:
         context.close()
         if state_file is not None and state_file.exists():
             backup_state(state_file, lake_url)
     if status.is_failure:
         raise RuntimeError(f"sqlmesh run failed for {', '.join(names)}")
-    return str(status.name)
+    return str(status.name), audits
 
 
 def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition:
@@ -106,14 +114,18 @@ def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition
     @multi_asset(
         name=f"transform_{group}",
         specs=specs,
+        check_specs=[audit_check_spec(node.key) for node in nodes],
         partitions_def=DAILY,
         backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=1),
     )
-    def transform(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    def transform(
+        context: AssetExecutionContext,
+    ) -> Iterator[MaterializeResult | AssetCheckResult]:
         day = date.fromisoformat(context.partition_key)
-        status = run_models([node.name for node in nodes], day)
+        status, audits = run_models([node.name for node in nodes], day)
         for node in nodes:
             yield MaterializeResult(asset_key=node.key, metadata={"sqlmesh_run": status})
+            yield audit_check_result(node.key, audits.get(node.name, []))
 
     return transform
 

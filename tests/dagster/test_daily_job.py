@@ -83,9 +83,13 @@ def test_second_daily_run_loads_only_the_new_day(
     assert outside[0] == 0  # and only changes of that day
 
     checks = second.get_asset_check_evaluations()
-    raw_assets = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "raw"]
-    assert {check.check_name for check in checks} == {"rows_landed"}
-    assert len(checks) == len(raw_assets)
+    asset_keys = defs.resolve_asset_graph().get_all_asset_keys()
+    assert {check.check_name for check in checks} == {"rows_landed", "sqlmesh_audits"}
+    landed = {c.asset_key for c in checks if c.check_name == "rows_landed"}
+    assert landed == {key for key in asset_keys if key.path[0] == "raw"}
+    audited = [c for c in checks if c.check_name == "sqlmesh_audits"]
+    assert {c.asset_key for c in audited} == {k for k in asset_keys if k.path[0] != "raw"}
+    assert all(check.metadata["audits"].value > 0 for check in audited)  # type: ignore[operator]
     assert all(check.passed for check in checks)
 
     # SQLMesh ran after the loads: staging holds one row per charge, in its latest version
