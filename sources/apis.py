@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
@@ -41,7 +42,12 @@ def api_endpoint(spec: SourceSpec) -> Iterator[dict[str, Any]]:
         )
     from sandbox.process import run_emulator
 
-    seed = int(dlt.config.get("sandbox.seed") or 7)
-    volume = float(dlt.config.get("sandbox.volume") or 1.0)
-    with run_emulator(spec.name, seed=seed, volume=volume) as emulator:
+    options: dict[str, Any] = {
+        "seed": int(dlt.config.get("sandbox.seed") or 7),
+        "volume": float(dlt.config.get("sandbox.volume") or 1.0),
+    }
+    history_days: object = dlt.config.get("sandbox.history_days")
+    if history_days:  # the organisation's history; the emulators' default is 120 days
+        options["start"] = datetime.now(UTC).date() - timedelta(days=int(str(history_days)))
+    with run_emulator(spec.name, **options) as emulator:
         yield spec.sandbox_arguments(emulator.base_url)

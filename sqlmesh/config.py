@@ -57,7 +57,12 @@ config = Config(
     ),
     gateways=gateways,
     default_gateway=default_gateway,
-    model_defaults=ModelDefaultsConfig(dialect="bigquery", start="2026-07-01", cron="@daily"),
+    model_defaults=ModelDefaultsConfig(
+        dialect="bigquery",
+        # the first day of data, the same day the Dagster partitions start
+        start=str(dlt.config.get("dagster.partitions_start") or "2026-07-01"),
+        cron="@daily",
+    ),
     # the currency marts report ad spend and attributed revenue in (`@reporting_currency`)
     variables={"reporting_currency": str(dlt.config.get("warehouse.reporting_currency") or "usd")},
 )
