@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from dagster import (
@@ -72,7 +72,7 @@ def model_graph(models_dir: Path = SQLMESH_PROJECT / "models") -> list[ModelNode
 
 
 def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[AuditOutcome]]]:
-    """Apply model changes without backfilling, run the models' due intervals to `day`, audit."""
+    """Apply model changes and fill the models' missing intervals up to `day`; audit them."""
     from sqlmesh import Context  # heavy: imported in the run, never in the code server
 
     warehouse = warehouse_settings()
@@ -83,12 +83,13 @@ def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[Aud
         restore_state(state_file, lake_url)  # a rebuilt VM starts from the last run's state
     context = Context(paths=str(SQLMESH_PROJECT), gateway=gateway)
     try:
-        # only these models: another source's model may not have its raw table yet
+        # Only these models (another source's may not have loaded), and only intervals up to
+        # and including `day`: a day is never marked done before its raw partition exists.
+        up_to_day = (day + timedelta(days=1)).isoformat()
         context.plan(
-            auto_apply=True, no_prompts=True, skip_backfill=True, select_models=list(names)
+            auto_apply=True, no_prompts=True, select_models=list(names), execution_time=up_to_day
         )
-        # SQLMesh takes a bare date as the end of that day: up to and including `day`
-        status = context.run(end=day.isoformat(), select_models=list(names))
+        status = context.run(execution_time=up_to_day, select_models=list(names))
         audits = audit_models(context, names, day) if not status.is_failure else {}
     finally:
         context.close()
