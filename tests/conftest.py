@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ class PlatformPaths:
 
 
 @pytest.fixture
-def platform_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PlatformPaths]:
+def platform_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PlatformPaths:
     """Point lake, warehouse and dlt's data folder at a fresh temporary directory."""
     paths = PlatformPaths(
         lake=tmp_path / "lake",

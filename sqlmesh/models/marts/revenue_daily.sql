@@ -23,7 +23,7 @@ MODEL (
     new_customers INT64,
     returning_customers INT64
   ),
-  description 'Revenue per day (UTC), payment processor, product and currency: what reached the processors'' balances. Amounts are in the currency the balance moved in: for Stripe the settlement currency of its balance transactions (a charge in another currency appears converted at Stripe''s rate, with the fee Stripe took in that currency), for PayPal the transaction''s own currency (currency conversions between PayPal balances are not revenue and are left out). Sums of gross, refunds, fees and net equal the processors'' balance transactions for charges, payments and refunds to the cent.',
+  description 'Revenue per day (UTC), payment processor, product and currency: what reached the processors’ balances. Amounts are in the currency the balance moved in: for Stripe the settlement currency of its balance transactions (a charge in another currency appears converted at Stripe’s rate, with the fee Stripe took in that currency), for PayPal the transaction’s own currency (currency conversions between PayPal balances are not revenue and are left out). Sums of gross, refunds, fees and net equal the processors’ balance transactions for charges, payments and refunds to the cent.',
   audits (
     not_null(columns := (day, processor, product, currency, gross, refunds, fees, fees_returned, net, transactions, refund_transactions, customers, new_customers, returning_customers)),
     unique_combination_of_columns(columns := (day, processor, product, currency)),

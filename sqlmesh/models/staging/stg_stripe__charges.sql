@@ -4,6 +4,33 @@ MODEL (
     unique_key charge_id
   ),
   grain charge_id,
+  /* types declared so money is NUMERIC(38, 9) on DuckDB too (see tests/sqlmesh/test_model_contracts.py) */
+  columns (
+    charge_id STRING,
+    created_at TIMESTAMP,
+    customer_id STRING,
+    currency STRING,
+    amount_minor INT64,
+    amount NUMERIC(38, 9),
+    amount_refunded_minor INT64,
+    amount_refunded NUMERIC(38, 9),
+    status STRING,
+    paid BOOL,
+    refunded BOOL,
+    balance_transaction_id STRING,
+    payment_intent_id STRING,
+    email STRING,
+    sku STRING,
+    product_id STRING,
+    quantity INT64,
+    description STRING,
+    snapshot_at TIMESTAMP,
+    loaded_for_date DATE,
+    _dlt_load_id STRING,
+    utm_source STRING,
+    utm_medium STRING,
+    utm_campaign STRING
+  ),
   description 'Stripe charges, one row per charge in its latest known state.',
   audits (
     not_null(columns := (charge_id, created_at, currency, amount_minor, status)),
@@ -35,7 +62,10 @@ SELECT
   description,
   snapshot_at, /* when this version of the charge was current */
   date AS loaded_for_date, /* the lake partition the version came from */
-  _dlt_load_id
+  _dlt_load_id,
+  JSON_VALUE(metadata, '$.utm_source') AS utm_source, /* utm_source of the visit that led to the purchase (last touch), from checkout metadata */
+  JSON_VALUE(metadata, '$.utm_medium') AS utm_medium, /* utm_medium of that visit */
+  JSON_VALUE(metadata, '$.utm_campaign') AS utm_campaign /* utm_campaign of that visit: joins the charge to an ad campaign; NULL for organic purchases and renewals */
 FROM raw.stripe__charges
 WHERE
   date BETWEEN @start_date AND @end_date
