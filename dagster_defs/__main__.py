@@ -96,8 +96,20 @@ def main(argv: list[str] | None = None) -> int:
         f"lake: {lake_settings().resolved_url()}  warehouse: {warehouse_settings().kind} "
         f"({warehouse_settings().resolved_duckdb_path()})  runs: {os.environ['DAGSTER_HOME']}"
     )
-    print(f"{'failed' if failed_days else 'done'} in {time.monotonic() - started:.1f}s")
-    return 1 if failed_days else 0
+    report_failed = False
+    if warehouse_settings().kind == "duckdb":
+        from reports import default_output, write_report
+
+        warehouse = warehouse_settings().resolved_duckdb_path()
+        try:
+            print(f"report: {write_report(warehouse)}")
+        except Exception as error:  # the data is in the warehouse; say plainly what is missing
+            report_failed = True
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+            print(f"report: {default_output(warehouse)} NOT written ({reason})")
+    failed = bool(failed_days) or report_failed
+    print(f"{'failed' if failed else 'done'} in {time.monotonic() - started:.1f}s")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -128,4 +128,7 @@ def test_readme_pipeline_command_runs_the_day_and_prints_a_summary(
     assert any(line.split()[0] == "raw/stripe__charges" for line in lines[1:])
     assert any(line.split()[0] == "staging/stg_stripe__charges" for line in lines[1:])
     assert lines[-1].startswith("done in ")
+    report = platform_env.warehouse.parent / "report.html"
+    assert lines[-2] == f"report: {report}"
+    assert 'data-section="revenue" data-state="ok"' in report.read_text()
     assert (tmp_path / "dagster" / "dagster.yaml").exists()  # runs recorded, telemetry off
