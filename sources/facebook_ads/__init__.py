@@ -13,13 +13,12 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dlt
 import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
-from facebook_business.api import FacebookAdsApi
 from pydantic import BaseModel
 
 from sources.arrow import to_table
@@ -43,6 +42,9 @@ from sources.facebook_ads.settings import (
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.windows import window_for
+
+if TYPE_CHECKING:  # the SDK is imported where the client is built (client.py), never at load
+    from facebook_business.api import FacebookAdsApi
 
 log = logging.getLogger(__name__)
 

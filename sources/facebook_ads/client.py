@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from facebook_business.adobjects.adaccount import AdAccount
-from facebook_business.api import Cursor, FacebookAdsApi
-from facebook_business.exceptions import FacebookRequestError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -30,6 +27,11 @@ from sources.facebook_ads.settings import (
     TOKEN_CODES,
     TRANSIENT_CODES,
 )
+
+if TYPE_CHECKING:  # the SDK is imported where a client is built or called, never at load
+    from facebook_business.adobjects.adaccount import AdAccount
+    from facebook_business.api import Cursor, FacebookAdsApi
+    from facebook_business.exceptions import FacebookRequestError
 
 SOURCE = "facebook_ads"
 TOKEN_SETTING = "sources.facebook_ads.access_token (env SOURCES__FACEBOOK_ADS__ACCESS_TOKEN)"
@@ -51,6 +53,8 @@ def build_api(
     class, so nothing else in the process (another client, a test) is re-aimed. Every object
     we make is handed this client explicitly; `init` also makes it the SDK's default.
     """
+    from facebook_business.api import FacebookAdsApi
+
     api = FacebookAdsApi.init(
         app_id or None,
         app_secret or None,
@@ -64,6 +68,8 @@ def build_api(
 
 
 def ad_account(api: FacebookAdsApi, account_id: str) -> AdAccount:
+    from facebook_business.adobjects.adaccount import AdAccount
+
     return AdAccount(account_node(account_id), api=api)
 
 
@@ -74,6 +80,8 @@ def account_node(account_id: str) -> str:
 
 
 def _should_retry(error: BaseException) -> bool:
+    from facebook_business.exceptions import FacebookRequestError
+
     if isinstance(error, FacebookRequestError):
         code = error.api_error_code()
         return (
@@ -105,6 +113,8 @@ def _regain_access_seconds(error: FacebookRequestError) -> float:
 
 
 def _wait(state: RetryCallState) -> float:
+    from facebook_business.exceptions import FacebookRequestError
+
     error = state.outcome.exception() if state.outcome else None
     wait = _backoff(state)
     if isinstance(error, FacebookRequestError):
@@ -113,6 +123,8 @@ def _wait(state: RetryCallState) -> float:
 
 
 def _describe(error: BaseException | None) -> str:
+    from facebook_business.exceptions import FacebookRequestError
+
     if isinstance(error, FacebookRequestError):
         return f"code {error.api_error_code()}: {error.api_error_message()}"
     return type(error).__name__
@@ -132,6 +144,8 @@ def _log_retry(state: RetryCallState) -> None:
 def call_with_retries(call: Callable[[], T], resource: str, account: str) -> T:
     """Run one Graph call, backing off on rate limits and transient errors (tenacity); turn
     every other refusal into a one-line `SourceError` that never shows the token."""
+    from facebook_business.exceptions import FacebookRequestError
+
     retrying = Retrying(
         retry=retry_if_exception(_should_retry),
         wait=_wait,

@@ -14,10 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
-
-from facebook_business.adobjects.adreportrun import AdReportRun
-from facebook_business.api import FacebookAdsApi
+from typing import TYPE_CHECKING, Any
 
 from sources.errors import SourceError
 from sources.facebook_ads.client import SOURCE, ad_account, call_with_retries, cursor_pages
@@ -30,6 +27,10 @@ from sources.facebook_ads.settings import (
     POLL_GROWTH,
     POLL_MAX_SECONDS,
 )
+
+if TYPE_CHECKING:  # the SDK is imported where a report runs, never at load
+    from facebook_business.adobjects.adreportrun import AdReportRun
+    from facebook_business.api import FacebookAdsApi
 
 RESOURCE = "ad_insights"
 COMPLETED = "Job Completed"
@@ -115,6 +116,8 @@ def completed_run(
 
 def _wait_for(run: AdReportRun, report: ReportRange, timeout: float) -> str:
     """Poll `run` until it completes (""), fails or times out (what went wrong)."""
+    from facebook_business.adobjects.adreportrun import AdReportRun
+
     deadline = time.monotonic() + timeout
     interval = POLL_FIRST_SECONDS
     while True:

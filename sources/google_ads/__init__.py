@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
-from google.protobuf.descriptor import FieldDescriptor
 
 from sources.arrow import to_table
 from sources.errors import SourceError
@@ -36,6 +35,9 @@ from sources.google_ads.settings import (
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.windows import window_for
+
+if TYPE_CHECKING:
+    from google.protobuf.descriptor import FieldDescriptor
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +232,7 @@ def _field(row: Any, path: str) -> Any:
     if descriptor.has_presence and not message.HasField(leaf):
         return None
     value = getattr(message, leaf)
-    if descriptor.type == FieldDescriptor.TYPE_ENUM:
+    # the class constant read through the instance: no protobuf import when the module loads
+    if descriptor.type == descriptor.TYPE_ENUM:
         return descriptor.enum_type.values_by_number[value].name
     return value

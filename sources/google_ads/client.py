@@ -14,22 +14,8 @@ import logging
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
-from google.ads.googleads.client import GoogleAdsClient
-from google.ads.googleads.errors import GoogleAdsException
-from google.ads.googleads.interceptors import (
-    ExceptionInterceptor,
-    LoggingInterceptor,
-    MetadataInterceptor,
-)
-from google.ads.googleads.v26.errors.types.errors import GoogleAdsFailure
-from google.api_core import exceptions as core_exceptions
-from google.auth import exceptions as auth_exceptions
-from google.auth.transport.grpc import AuthMetadataPlugin
-from google.auth.transport.requests import Request
-from google.oauth2.credentials import Credentials
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from sources.errors import SourceError
@@ -40,23 +26,20 @@ from sources.google_ads.settings import (
     TRANSIENT_RETRIES,
 )
 
+# The SDK (its protobuf modules are the heaviest import of all sources) is imported where the
+# client is built or called, never when the module loads: the code server only lists tables.
+if TYPE_CHECKING:
+    from google.ads.googleads.client import GoogleAdsClient
+    from google.ads.googleads.errors import GoogleAdsException
+    from google.auth import exceptions as auth_exceptions
+    from google.oauth2.credentials import Credentials
+
 log = logging.getLogger(__name__)
 
 SOURCE = "google_ads"
 FAILURE_KEY = f"google.ads.googleads.{API_VERSION}.errors.googleadsfailure-bin"
 
-_TRANSIENT_CODES = {
-    grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-}
-_TRANSIENT_CORE = (
-    core_exceptions.ResourceExhausted,
-    core_exceptions.ServiceUnavailable,
-    core_exceptions.InternalServerError,
-    core_exceptions.DeadlineExceeded,
-)
+_TRANSIENT_CODES = ("RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED")
 _OAUTH_SETTINGS = (
     "check settings sources.google_ads.client_id, client_secret and refresh_token (env "
     "SOURCES__GOOGLE_ADS__CLIENT_ID, SOURCES__GOOGLE_ADS__CLIENT_SECRET, "
@@ -101,6 +84,8 @@ class AdsReader:
     """Reads GAQL results through `GoogleAdsService.search_stream`, one customer at a time."""
 
     def __init__(self, connection: Connection) -> None:
+        from google.oauth2.credentials import Credentials
+
         self.connection = connection
         self.credentials = Credentials(
             token=None,
@@ -120,6 +105,9 @@ class AdsReader:
 
     def ensure_token(self) -> None:
         """Refresh the access token now if needed, so a refused refresh reads as one line."""
+        from google.auth import exceptions as auth_exceptions
+        from google.auth.transport.requests import Request
+
         if self.credentials.valid:
             return
         try:
@@ -139,6 +127,9 @@ class AdsReader:
         Quota, UNAVAILABLE and INTERNAL errors restart the stream with backoff; a restart after
         some batches were yielded yields them again, so callers drop rows they have seen.
         """
+        from google.ads.googleads.errors import GoogleAdsException
+        from google.api_core import exceptions as core_exceptions
+
         retrying = Retrying(
             retry=retry_if_exception(_is_transient),
             wait=_wait,
@@ -166,6 +157,8 @@ class AdsReader:
 
 def build_service(connection: Connection, credentials: Credentials) -> Any:
     """The SDK's `GoogleAdsServiceClient` (v26) for `connection`, raw protobuf rows."""
+    from google.ads.googleads.client import GoogleAdsClient
+
     scheme, _, address = connection.base_url.rstrip("/").rpartition("://")
     loopback = scheme == "http"
     if scheme not in ("http", "https"):
@@ -193,12 +186,20 @@ def _loopback_service(client: GoogleAdsClient, address: str) -> Any:
     `get_service` always builds its own TLS channel and takes no transport; this repeats its few
     lines with the SDK's own interceptors, so only the channel's security differs.
     """
+    import grpc
+    from google.ads.googleads.interceptors import (
+        ExceptionInterceptor,
+        LoggingInterceptor,
+        MetadataInterceptor,
+    )
     from google.ads.googleads.v26.services.services.google_ads_service import (
         GoogleAdsServiceClient,
     )
     from google.ads.googleads.v26.services.services.google_ads_service.transports import (
         GoogleAdsServiceGrpcTransport,
     )
+    from google.auth.transport.grpc import AuthMetadataPlugin
+    from google.auth.transport.requests import Request
 
     call_credentials = grpc.metadata_call_credentials(
         AuthMetadataPlugin(client.credentials, Request())
@@ -219,13 +220,25 @@ def _loopback_service(client: GoogleAdsClient, address: str) -> Any:
 
 
 def _is_transient(error: BaseException) -> bool:
+    from google.ads.googleads.errors import GoogleAdsException
+    from google.api_core import exceptions as core_exceptions
+
     if isinstance(error, GoogleAdsException):
-        return error.error.code() in _TRANSIENT_CODES
-    return isinstance(error, _TRANSIENT_CORE)
+        return error.error.code().name in _TRANSIENT_CODES
+    return isinstance(
+        error,
+        core_exceptions.ResourceExhausted
+        | core_exceptions.ServiceUnavailable
+        | core_exceptions.InternalServerError
+        | core_exceptions.DeadlineExceeded,
+    )
 
 
 def _failure(error: BaseException) -> Any:
     """The `GoogleAdsFailure` in an error's trailers, if any."""
+    from google.ads.googleads.errors import GoogleAdsException
+    from google.ads.googleads.v26.errors.types.errors import GoogleAdsFailure
+
     if isinstance(error, GoogleAdsException):
         return error.failure
     call: Any = getattr(error, "response", None)
@@ -249,6 +262,8 @@ def _wait(state: RetryCallState) -> float:
 
 
 def _log_retry(state: RetryCallState, customer_id: str, resource: str) -> None:
+    from google.ads.googleads.errors import GoogleAdsException
+
     error = state.outcome.exception() if state.outcome else None
     code = (
         error.error.code().name if isinstance(error, GoogleAdsException) else type(error).__name__

@@ -14,24 +14,9 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import google.auth
 import requests
-from google.analytics.data_v1beta import BetaAnalyticsDataClient
-from google.analytics.data_v1beta.types import (
-    DateRange,
-    Dimension,
-    Metric,
-    MetricType,
-    OrderBy,
-    PropertyQuota,
-    RunReportRequest,
-    RunReportResponse,
-)
-from google.api_core import exceptions as api_errors
-from google.auth.credentials import AnonymousCredentials, Credentials
-from google.auth.exceptions import DefaultCredentialsError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -52,6 +37,11 @@ from sources.google_analytics.settings import (
     ReportSpec,
 )
 
+if TYPE_CHECKING:  # the SDK is imported where a client is built or called, never at load
+    from google.analytics.data_v1beta import BetaAnalyticsDataClient
+    from google.analytics.data_v1beta.types import MetricType, PropertyQuota, RunReportResponse
+    from google.api_core import exceptions as api_errors
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -63,6 +53,11 @@ PROPERTY_SETTING = (
 
 def build_client(base_url: str) -> BetaAnalyticsDataClient:
     """A REST client for `base_url`: GA4 with the machine's credentials, or the sandbox."""
+    import google.auth
+    from google.analytics.data_v1beta import BetaAnalyticsDataClient
+    from google.auth.credentials import AnonymousCredentials, Credentials
+    from google.auth.exceptions import DefaultCredentialsError
+
     credentials: Credentials
     if base_url.startswith("http://"):
         credentials = AnonymousCredentials()
@@ -91,12 +86,16 @@ def api_message(error: api_errors.GoogleAPICallError) -> str:
 
 
 def _out_of_tokens(error: BaseException) -> bool:
+    from google.api_core import exceptions as api_errors
+
     # GA4 says "Exhausted property tokens ..." when an hourly or daily token bucket is empty:
     # waiting seconds will not refill it. Other RESOURCE_EXHAUSTED (concurrent requests) pass.
     return isinstance(error, api_errors.TooManyRequests) and "tokens" in api_message(error).lower()
 
 
 def _transient(error: BaseException) -> bool:
+    from google.api_core import exceptions as api_errors
+
     if isinstance(error, api_errors.TooManyRequests):
         return not _out_of_tokens(error)
     return isinstance(
@@ -111,6 +110,8 @@ def _transient(error: BaseException) -> bool:
 
 
 def _log_retry(state: RetryCallState) -> None:
+    from google.api_core import exceptions as api_errors
+
     error = state.outcome.exception() if state.outcome else None
     what = api_message(error) if isinstance(error, api_errors.GoogleAPICallError) else error
     log.warning(
@@ -139,6 +140,8 @@ class ReportReader:
 
     def call(self, do: Callable[[], T], resource: str | None) -> T:
         """One API call, transient errors retried with backoff; refusals become one line."""
+        from google.api_core import exceptions as api_errors
+
         retrying = Retrying(
             retry=retry_if_exception(_transient),
             wait=wait_exponential_jitter(
@@ -222,6 +225,14 @@ class ReportReader:
 
     def pages(self, spec: ReportSpec, first: date, last: date) -> Iterator[RunReportResponse]:
         """Every page of `spec` for days `first`..`last`, in a stable order (all dimensions)."""
+        from google.analytics.data_v1beta.types import (
+            DateRange,
+            Dimension,
+            Metric,
+            OrderBy,
+            RunReportRequest,
+        )
+
         offset = 0
         while True:
             self._check_quota(spec.name)
@@ -252,6 +263,8 @@ def row_records(
     spec: ReportSpec, response: RunReportResponse, start: int, stop: int
 ) -> list[dict[str, Any]]:
     """Rows `start:stop` of a response as records keyed by column name, with a row `id`."""
+    from google.analytics.data_v1beta.types import RunReportResponse
+
     dimensions = [column_name(h.name) for h in response.dimension_headers]
     metrics = [column_name(h.name) for h in response.metric_headers]
     records = []

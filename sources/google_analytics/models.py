@@ -19,7 +19,6 @@ from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from google.analytics.data_v1beta.types import MetricType
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from sources.errors import SourceError
@@ -49,7 +48,9 @@ def _ga4_date(value: Any) -> Any:
 
 Ga4Date = Annotated[date, BeforeValidator(_ga4_date)]
 
-_INTEGER_TYPES = {MetricType.TYPE_INTEGER}
+# MetricType.TYPE_INTEGER: the SDK's enum is an IntEnum, so its number compares equal without
+# importing the SDK here (models load in the code server, which never calls GA4).
+_INTEGER_TYPES = {1}
 
 
 # What every report row has after its dimensions and metrics.

@@ -12,10 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dlt
-import gspread
 import pyarrow as pa
 from dlt.sources import DltResource
 
@@ -35,6 +34,9 @@ from sources.google_sheets.settings import (
 )
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
+
+if TYPE_CHECKING:  # the SDK is imported where the client is built (client.py), never at load
+    import gspread
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import google.auth
-import gspread
 import requests
-from google.auth.exceptions import DefaultCredentialsError
-from gspread.exceptions import APIError, SpreadsheetNotFound
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -42,6 +38,10 @@ from sources.google_sheets.settings import (
     SOURCE,
     SheetSpec,
 )
+
+if TYPE_CHECKING:  # the SDK is imported where a client is built or called, never at load
+    import gspread
+    from gspread.exceptions import APIError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,10 @@ class _EmulatorSession(requests.Session):
 
 def build_client(base_url: str) -> gspread.Client:
     """A gspread client for Google (the machine's credentials) or the emulator at `base_url`."""
+    import google.auth
+    import gspread
+    from google.auth.exceptions import DefaultCredentialsError
+
     if base_url.startswith("http://"):
         return gspread.Client(auth=None, session=_EmulatorSession(base_url))  # type: ignore[arg-type]
     try:
@@ -80,6 +84,8 @@ def build_client(base_url: str) -> gspread.Client:
 
 
 def _status(error: BaseException) -> int | None:
+    from gspread.exceptions import APIError
+
     return error.code if isinstance(error, APIError) else None
 
 
@@ -90,6 +96,8 @@ def _transient(error: BaseException) -> bool:
 
 
 def _log_retry(state: RetryCallState) -> None:
+    from gspread.exceptions import APIError
+
     error = state.outcome.exception() if state.outcome else None
     log.warning(
         "google_sheets: %s; retry %d of %d in %.1fs",
@@ -114,6 +122,8 @@ class SheetValues:
 
 
 def _call(do: Callable[[], T], spec: SheetSpec) -> T:
+    from gspread.exceptions import APIError, SpreadsheetNotFound
+
     retrying = Retrying(
         retry=retry_if_exception(_transient),
         wait=wait_exponential_jitter(

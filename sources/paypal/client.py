@@ -14,15 +14,9 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from paypalserversdk.configuration import Configuration, Environment, Server
-from paypalserversdk.exceptions.api_exception import ApiException
-from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException
-from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials, OAuth2
-from paypalserversdk.models.o_auth_token import OAuthToken
-from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -43,6 +37,13 @@ from sources.paypal.settings import (
     SMALLEST_RANGE,
 )
 
+if TYPE_CHECKING:  # the SDK is imported where a client is built or called, never at load
+    from paypalserversdk.configuration import Configuration
+    from paypalserversdk.exceptions.api_exception import ApiException
+    from paypalserversdk.http.auth.o_auth_2 import OAuth2
+    from paypalserversdk.models.o_auth_token import OAuthToken
+    from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
+
 log = logging.getLogger(__name__)
 
 SOURCE = "paypal"
@@ -54,15 +55,19 @@ REFUSED_CREDENTIALS = (
 )
 
 
-class _Endpoint(Configuration):
+def _endpoint(base_url: str, **options: Any) -> Configuration:
     """The SDK's configuration aimed at `base_url`: the live API, PayPal's sandbox, or ours."""
+    from paypalserversdk.configuration import Configuration, Server
 
-    def __init__(self, base_url: str, **options: Any) -> None:
-        self._base_url = base_url.rstrip("/")
-        super().__init__(**options)
+    class _Endpoint(Configuration):
+        def __init__(self, **options: Any) -> None:
+            self._base_url = base_url.rstrip("/")
+            super().__init__(**options)
 
-    def get_base_uri(self, server: Server = Server.DEFAULT) -> str:
-        return self._base_url
+        def get_base_uri(self, server: Server = Server.DEFAULT) -> str:
+            return self._base_url
+
+    return _Endpoint(**options)
 
 
 class ResultSetTooLarge(Exception):
@@ -76,6 +81,9 @@ class ResultSetTooLarge(Exception):
 
 def build_client(client_id: str, client_secret: str, base_url: str) -> PaypalServersdkClient:
     """A client for `base_url`; its first call fetches a token with the client credentials."""
+    from paypalserversdk.configuration import Environment
+    from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
+    from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
     def fetch_token(_expired: OAuthToken | None, auth: OAuth2) -> OAuthToken:
         return call_with_retries(auth.fetch_token, None)
@@ -85,7 +93,7 @@ def build_client(client_id: str, client_secret: str, base_url: str) -> PaypalSer
         o_auth_client_secret=client_secret,
         o_auth_token_provider=fetch_token,
     )
-    config = _Endpoint(
+    config = _endpoint(
         base_url,
         environment=Environment.PRODUCTION,
         timeout=REQUEST_TIMEOUT_SECONDS,
@@ -97,6 +105,8 @@ def build_client(client_id: str, client_secret: str, base_url: str) -> PaypalSer
 
 
 def _retryable(error: BaseException) -> bool:
+    from paypalserversdk.exceptions.api_exception import ApiException
+
     if isinstance(error, requests.ConnectionError | requests.Timeout):
         return True
     return isinstance(error, ApiException) and error.response_code in RETRY_STATUSES
@@ -114,6 +124,8 @@ def _wait_for_retry_after(state: RetryCallState) -> float:
 
 
 def _log_retry(state: RetryCallState) -> None:
+    from paypalserversdk.exceptions.api_exception import ApiException
+
     error = state.outcome.exception() if state.outcome else None
     what = (
         f"HTTP {error.response_code}" if isinstance(error, ApiException) else type(error).__name__
@@ -129,6 +141,9 @@ def _log_retry(state: RetryCallState) -> None:
 
 def call_with_retries(call: Callable[[], T], resource: str | None) -> T:
     """Run one SDK call, retrying 429/5xx; turn PayPal's refusals into one-line `SourceError`s."""
+    from paypalserversdk.exceptions.api_exception import ApiException
+    from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException
+
     retrying = Retrying(
         retry=retry_if_exception(_retryable),
         wait=_wait_for_retry_after,

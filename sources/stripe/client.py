@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import stripe
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -23,6 +22,9 @@ from sources.stripe.settings import (
     RATE_LIMIT_RETRIES,
 )
 
+if TYPE_CHECKING:  # the SDK is imported where a client is built or called, never at load
+    import stripe
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -32,6 +34,8 @@ _backoff = wait_exponential(multiplier=0.5, max=MAX_RETRY_AFTER_SECONDS)
 
 def build_client(api_key: str, base_url: str) -> stripe.StripeClient:
     """A `StripeClient` for `base_url` (Stripe, or the sandbox); the SDK retries 5xx itself."""
+    import stripe
+
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": base_url},
@@ -61,6 +65,8 @@ def _log_rate_limited(state: RetryCallState) -> None:
 
 def call_with_retries(call: Callable[[], T], resource: str) -> T:
     """Run one API call, retrying 429s; turn Stripe's refusals into one-line `SourceError`s."""
+    import stripe
+
     retrying = Retrying(
         retry=retry_if_exception_type(stripe.RateLimitError),
         wait=_wait_for_retry_after,

@@ -1,0 +1,87 @@
+"""The code server never imports a vendor SDK: it stays resident on the 1 GB VM and only lists
+tables. Each SDK is imported where its client is built or called, in the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from destinations.settings import PROJECT_ROOT
+from sources.registry import SOURCE_NAMES, source_spec
+
+# The top-level module of each source's SDK.
+SDK_MODULES = {
+    "stripe": "stripe",
+    "paypal": "paypalserversdk",
+    "facebook_ads": "facebook_business",
+    "google_ads": "google.ads",
+    "google_analytics": "google.analytics",
+    "google_sheets": "gspread",
+}
+# What the code server's process holds after loading the definitions, as JSON on stdout.
+_LOAD_DEFINITIONS = """
+import json, sys
+import dagster_defs.definitions
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def modules_after_loading_definitions() -> set[str]:
+    """The modules a fresh interpreter has imported once `dagster_defs` is loaded, every
+    source enabled, as `dagster api grpc -m dagster_defs` loads it."""
+    env = {
+        **os.environ,
+        "SOURCES__ENABLED": json.dumps(list(SOURCE_NAMES)),
+        "SOURCES__USE_SANDBOX": "true",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_DEFINITIONS],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_the_check_sees_an_sdk_that_is_imported() -> None:
+    """The subprocess check can fail: an SDK imported by a module it loads is found."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys, stripe; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "stripe" in json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+def test_loading_the_definitions_imports_no_sdk(
+    source: str, modules_after_loading_definitions: set[str]
+) -> None:
+    sdk = SDK_MODULES[source]
+    loaded = sorted(
+        name
+        for name in modules_after_loading_definitions
+        if name == sdk or name.startswith(sdk + ".")
+    )
+    assert not loaded, f"loading dagster_defs imported {source}'s SDK: {loaded[:5]}"
+
+
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+def test_the_listed_tables_are_the_sources_resources(source: str) -> None:
+    """The code server lists `spec.resources` instead of building the source (which builds its
+    client): they must be what the source itself yields, in order."""
+    spec = source_spec(source)
+    built = spec.build(run_date=date(2026, 11, 1), **spec.sandbox_arguments("http://127.0.0.1:9"))
+    assert list(built.resources.keys()) == list(spec.resources)
