@@ -6,10 +6,10 @@ from datetime import date
 from pathlib import Path
 
 from dagster import AssetCheckSeverity, AssetKey
+from sqlmesh.core.config import Config, DuckDBConnectionConfig, GatewayConfig, ModelDefaultsConfig
 
 from dagster_defs.sqlmesh_audits import audit_check_result, audit_models
 from sqlmesh import Context
-from sqlmesh.core.config import Config, DuckDBConnectionConfig, GatewayConfig, ModelDefaultsConfig
 
 MODEL = """MODEL (
   name marts.orders,

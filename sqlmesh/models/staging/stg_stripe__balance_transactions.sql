@@ -4,7 +4,7 @@ MODEL (
     unique_key balance_transaction_id
   ),
   grain balance_transaction_id,
-  /* types declared so money is NUMERIC(38, 9) on DuckDB too (see tests/sqlmesh/test_column_types.py) */
+  /* types declared so money is NUMERIC(38, 9) on DuckDB too (see tests/sqlmesh/test_model_contracts.py) */
   columns (
     balance_transaction_id STRING,
     created_at TIMESTAMP,

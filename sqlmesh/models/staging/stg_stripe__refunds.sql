@@ -4,7 +4,7 @@ MODEL (
     unique_key refund_id
   ),
   grain refund_id,
-  /* types declared so money is NUMERIC(38, 9) on DuckDB too (see tests/sqlmesh/test_column_types.py) */
+  /* types declared so money is NUMERIC(38, 9) on DuckDB too (see tests/sqlmesh/test_model_contracts.py) */
   columns (
     refund_id STRING,
     created_at TIMESTAMP,
