@@ -1,0 +1,191 @@
+"""marts.revenue_daily against the demo organisation itself, not against the warehouse.
+
+Stripe and PayPal are loaded from the sandbox for the last three days (the first load backfills
+the organisation's whole history, so the mart holds every day up to yesterday), and every row of
+the mart is compared with figures computed from `sandbox.org.build_org(...)`, built with the
+seed, volume and date range the emulators use: per (day UTC, processor, product, currency) the
+paid purchases (`transactions`, `gross`) and the refunds (`refund_transactions`, `refunds`), and
+the set of rows itself. Fees are the emulators' own and are reconciled in test_revenue_daily.py.
+
+What the organisation's numbers become on each processor:
+
+- Stripe settles in USD: a EUR charge or refund appears as its balance transaction does,
+  converted at the organisation's USD/EUR rate of its own moment and rounded to the cent
+  (`round(amount * rate)`, as Stripe's emulator does); the day is the moment's UTC date.
+- PayPal keeps each transaction's own currency. Its emulator writes dates in the account's
+  time zone (UTC-7) and lists a transaction up to three hours late; the mart's day is still the
+  UTC date of the moment the transaction was made. The emulators' clock is the end of today, so
+  every transaction up to yesterday is already listed when the last day is loaded.
+- Failed purchases (Stripe failed charges, PayPal denied payments) are not sales.
+
+Amounts are compared as exact decimals, to the cent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import dlt
+import duckdb
+import pytest
+
+from destinations.settings import PROJECT_ROOT
+from sandbox.org import Organisation, Purchase, build_org, utc_date
+from sources.cli import main as load_cli
+from sources.paypal import SPEC as PAYPAL
+from sources.stripe import SPEC as STRIPE
+from sqlmesh import Context
+from tests.conftest import PlatformPaths
+
+SQLMESH = PROJECT_ROOT / "sqlmesh"
+TODAY = datetime.now(UTC).date()
+DAY = timedelta(days=1)
+MART = "marts.revenue_daily"
+CENT = Decimal("0.01")
+STRIPE_SETTLEMENT = "usd"  # the Stripe account's currency: every balance transaction is in it
+
+Key = tuple[date, str, str, str]  # day, processor, product, currency
+Figures = tuple[int, Decimal, int, Decimal]  # transactions, gross, refund_transactions, refunds
+
+
+@dataclass
+class Totals:
+    """One mart row's figures, in minor units while being summed."""
+
+    transactions: int = 0
+    gross: int = 0
+    refund_transactions: int = 0
+    refunds: int = 0
+
+    def figures(self) -> Figures:
+        return (
+            self.transactions,
+            Decimal(self.gross) * CENT,
+            self.refund_transactions,
+            Decimal(self.refunds) * CENT,
+        )
+
+
+def sandbox_org() -> Organisation:
+    """The organisation the emulators serve, started as `sources.apis.api_endpoint` starts them:
+    `sandbox.seed` and `sandbox.volume`, history from `sandbox.history_days` before today (else
+    the emulators' 120 days), up to today (UTC)."""
+    seed = int(dlt.config.get("sandbox.seed") or 7)
+    volume = float(dlt.config.get("sandbox.volume") or 1.0)
+    history_days: object = dlt.config.get("sandbox.history_days")
+    start = TODAY - timedelta(days=int(str(history_days))) if history_days else None
+    return build_org(seed=seed, volume=volume, start=start, end=TODAY)
+
+
+def settled(
+    org: Organisation, processor: str, amount: int, currency: str, at: int
+) -> tuple[str, int]:
+    """(currency, minor units) of `amount` as it reaches the processor's balance at `at`."""
+    if processor == "stripe" and currency != STRIPE_SETTLEMENT:
+        assert currency == "eur", currency  # the organisation sells in USD and EUR only
+        return STRIPE_SETTLEMENT, round(amount * org.fx_usd_per_eur(at))
+    return currency, amount
+
+
+def expected_rows(org: Organisation, last: date) -> dict[Key, Figures]:
+    """The mart's rows for every day up to `last`, from the organisation's purchases and refunds."""
+    rows: dict[Key, Totals] = defaultdict(Totals)
+
+    def sku(purchase: Purchase) -> str:
+        return org.item(purchase.item_kind, purchase.item_id).sku
+
+    for purchase in org.purchases:
+        day = utc_date(purchase.at)
+        if purchase.status != "paid" or day > last:
+            continue
+        currency, amount = settled(
+            org, purchase.processor, purchase.amount, purchase.currency, purchase.at
+        )
+        totals = rows[(day, purchase.processor, sku(purchase), currency)]
+        totals.transactions += 1
+        totals.gross += amount
+
+    for refund in org.refunds:
+        day = utc_date(refund.at)
+        if day > last:
+            continue
+        refunded = org.get(refund.purchase_id)
+        assert isinstance(refunded, Purchase)
+        currency, amount = settled(
+            org, refunded.processor, refund.amount, refund.currency, refund.at
+        )
+        totals = rows[(day, refunded.processor, sku(refunded), currency)]
+        totals.refund_transactions += 1
+        totals.refunds += amount
+
+    return {key: totals.figures() for key, totals in rows.items()}
+
+
+def mart_rows(warehouse: str) -> dict[Key, Figures]:
+    with duckdb.connect(warehouse, read_only=True) as connection:
+        found = connection.execute(
+            f"""
+            SELECT day, processor, product, currency,
+                   transactions, gross, refund_transactions, refunds
+            FROM {MART}
+            """
+        ).fetchall()
+    rows = {(row[0], row[1], row[2], row[3]): tuple(row[4:]) for row in found}
+    assert len(rows) == len(found)  # one row per key
+    return rows
+
+
+def differences(found: dict[Key, Figures], expected: dict[Key, Figures]) -> list[str]:
+    """Readable lines for the keys where the mart and the organisation disagree."""
+    lines = []
+    for key in sorted(found.keys() | expected.keys()):
+        got, want = found.get(key), expected.get(key)
+        if got != want:
+            lines.append(f"{key}: mart {got}, organisation {want}")
+    return lines
+
+
+@pytest.mark.slow
+def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
+    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
+    first, last = TODAY - 3 * DAY, TODAY - DAY
+    period = ["--start", str(first), "--end", str(last), "--quiet"]
+    assert load_cli([STRIPE, PAYPAL], period) == 0
+
+    context = Context(paths=str(SQLMESH), gateway="local")
+    try:
+        # only this mart and what it reads; a failing blocking audit fails the plan
+        context.plan(auto_apply=True, no_prompts=True, select_models=[f"+{MART}"])
+    finally:
+        context.close()
+
+    org = sandbox_org()
+    for source in ("stripe", "paypal"):  # the first load's backfill reaches back to org.start
+        backfill_from = date.fromisoformat(str(dlt.config[f"sources.{source}.start_date"]))
+        assert backfill_from <= org.start, f"sources.{source}.start_date is after {org.start}"
+    expected = expected_rows(org, last)
+    found = mart_rows(str(platform_env.warehouse))
+    mismatched = differences(found, expected)
+    assert not mismatched, f"{len(mismatched)} rows differ:\n" + "\n".join(mismatched[:40])
+
+    # not vacuous: rows of both processors, sales in EUR, refunds, and the days loaded one by one
+    assert found
+    assert {key[1] for key in found} == {"stripe", "paypal"}
+    assert any(key[3] == "eur" and row[0] > 0 for key, row in found.items())  # PayPal's EUR
+    assert any(  # and Stripe's EUR charges, converted: the settlement path is exercised
+        p.processor == "stripe"
+        and p.currency == "eur"
+        and p.status == "paid"
+        and utc_date(p.at) <= last
+        for p in org.purchases
+    )
+    assert sum(row[2] for row in found.values()) > 0
+    assert sum(row[3] for row in found.values()) > 0
+    recent = {key for key in found if first <= key[0] <= last}
+    assert {key[1] for key in recent} == {"stripe", "paypal"}
+    assert max(key[0] for key in found) == last
