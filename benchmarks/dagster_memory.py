@@ -32,18 +32,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BUDGET_MB = 700  # our goal for code server + daemon + run together; the VM has 1 GB
 UNITS = PROJECT_ROOT / "deploy" / "systemd"
+VM_CHECKOUT = "/opt/platform"
 # Unit settings that name VM paths; the benchmark has its own temporary ones.
 _VM_PATHS = {"DAGSTER_HOME", "HOME", "DLT_DATA_DIR", "PYTHONPYCACHEPREFIX"}
 
 
 def unit_environment(unit: str) -> dict[str, str]:
-    """The `Environment=` settings of a systemd unit in deploy/systemd/, VM paths left out."""
+    """The `Environment=` settings of a systemd unit in deploy/systemd/, as they apply to this
+    checkout: the VM's checkout (/opt/platform) is this one, other VM paths are left out."""
     settings = {}
     for line in (UNITS / unit).read_text().splitlines():
         if line.startswith("Environment="):
             name, _, value = line.removeprefix("Environment=").partition("=")
             if name not in _VM_PATHS:
-                settings[name] = value
+                settings[name] = value.replace(VM_CHECKOUT, str(PROJECT_ROOT))
     return settings
 
 

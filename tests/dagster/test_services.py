@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmarks.dagster_memory import unit_environment
 from destinations.settings import PROJECT_ROOT
 from tests.conftest import PlatformPaths
 
@@ -68,20 +69,23 @@ def services(
         "DAGSTER_HOME": str(home),
         "SOURCES__USE_SANDBOX": "true",
         "SOURCES__ENABLED": '["stripe"]',  # one source keeps the test short
-        "PYTHONPATH": str(PROJECT_ROOT),
     }
+    # each service with its unit's environment (PYTHONPATH, MALLOC_ARENA_MAX, ...), so a run
+    # that needs more than the unit gives fails here as it would on the VM
+    server_env = {**env, **unit_environment("dagster-code.service")}
+    daemon_env = {**env, **unit_environment("dagster.service")}
     location = workspace["load_from"][0]["grpc_server"]["location_name"]
     code_server = subprocess.Popen(
         [str(BIN / "dagster"), "api", "grpc", "--python-file", "tests/dagster/fast_defs.py",
          "--host", "127.0.0.1", "--port", str(port), "--location-name", location],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=PROJECT_ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     daemon = None
     try:
         wait_for_port(port, code_server, 120)
         daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", "--workspace", str(workspace_file)],
-            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=PROJECT_ROOT, env=daemon_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         yield home, workspace_file, env
     finally:
