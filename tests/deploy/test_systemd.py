@@ -147,7 +147,8 @@ def test_memory_limits_fit_an_e2_micro() -> None:
         high, hard = megabytes(one(service, "MemoryHigh")), megabytes(one(service, "MemoryMax"))
         assert high < hard
         total_max += hard
-    # Measured: code server ~185 MB idle + a run (Stripe load ~230 MB peak); daemon ~120 MB.
+    # Floors: code server idle + a one-source run; daemon idle. A full run overshoots the code
+    # server's limits into swap (see the unit's comment and benchmarks/dagster_memory.py).
     code = unit("dagster-code.service")["Service"]
     assert megabytes(one(code, "MemoryHigh")) >= 185 + 230
     assert megabytes(one(unit("dagster.service")["Service"], "MemoryHigh")) >= 120
