@@ -12,3 +12,22 @@ resource "google_bigquery_dataset" "this" {
 
   depends_on = [google_project_service.this]
 }
+
+# Authorized dataset: every view in marts, including the ones SQLMesh publishes later, may
+# read the tables in sqlmesh__marts that it selects from. Readers then need roles on marts
+# only (iam.tf, dashboard_readers), never on the tables behind the views.
+#
+# sqlmesh__marts' access list is managed with google_bigquery_dataset_access entries only
+# (this one and the VM's in iam.tf): a google_bigquery_dataset_iam_* resource on it would
+# rewrite the list and drop this authorization.
+resource "google_bigquery_dataset_access" "marts_views" {
+  dataset_id = google_bigquery_dataset.this["sqlmesh__marts"].dataset_id
+
+  dataset {
+    dataset {
+      project_id = google_bigquery_dataset.this["marts"].project
+      dataset_id = google_bigquery_dataset.this["marts"].dataset_id
+    }
+    target_types = ["VIEWS"]
+  }
+}

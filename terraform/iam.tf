@@ -1,10 +1,12 @@
-# The VM's own identity, with exactly these roles:
+# The VM's own identity, with exactly these IAM roles:
 #   roles/bigquery.dataEditor           project: SQLMesh creates its own datasets
-#                                       (sqlmesh__staging, ...) besides raw/staging/marts
+#                                       (sqlmesh__staging, ...) besides the ones in
+#                                       local.datasets
 #   roles/bigquery.jobUser              project: jobs are project-level
 #   roles/storage.objectAdmin           the raw bucket only
 #   roles/secretmanager.secretAccessor  each source secret only
 #   roles/iap.tunnelResourceAccessor    this VM only (tunnels opened as the VM's identity)
+# and, as a dataset access entry (below), OWNER of the dataset sqlmesh__marts.
 resource "google_service_account" "vm" {
   account_id   = "${var.name}-vm"
   display_name = "Data platform VM (${var.name})"
@@ -75,4 +77,36 @@ resource "google_service_account_iam_member" "operators" {
   service_account_id = google_service_account.vm.name
   role               = "roles/iam.serviceAccountUser"
   member             = each.value
+}
+
+# SQLMesh publishes each mart as a view in marts (CREATE OR REPLACE VIEW). marts is authorized
+# on sqlmesh__marts (bigquery.tf), and creating or replacing a view in an authorized dataset
+# takes bigquery.datasets.update on the dataset that authorizes it, which dataEditor lacks.
+# Had SQLMesh created sqlmesh__marts itself, it would be its owner (BigQuery makes a dataset's
+# creator OWNER); Terraform creates it, so it grants that here. An access entry, not a
+# google_bigquery_dataset_iam_member: those would drop the authorization from the dataset.
+resource "google_bigquery_dataset_access" "vm_sqlmesh_marts" {
+  dataset_id    = google_bigquery_dataset.this["sqlmesh__marts"].dataset_id
+  role          = "OWNER" # roles/bigquery.dataOwner; the API returns the legacy name
+  user_by_email = google_service_account.vm.email
+}
+
+# Dashboard readers (Looker Studio, docs/looker_studio.md): read the marts' views and run the
+# queries. Nothing on raw (it holds customer emails) or staging; the tables behind the views
+# are read through the authorized dataset.
+resource "google_bigquery_dataset_iam_member" "dashboard_readers" {
+  for_each = toset(var.dashboard_readers)
+
+  dataset_id = google_bigquery_dataset.this["marts"].dataset_id
+  role       = "roles/bigquery.dataViewer"
+  member     = each.value
+}
+
+# Query jobs are project-level: jobUser runs jobs, it reads no data.
+resource "google_project_iam_member" "dashboard_readers" {
+  for_each = toset(var.dashboard_readers)
+
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = each.value
 }

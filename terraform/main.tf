@@ -2,11 +2,15 @@ locals {
   data_location   = coalesce(var.data_location, var.region)
   raw_bucket_name = coalesce(var.raw_bucket_name, "${var.project_id}-${var.name}-raw")
 
-  # The warehouse's datasets; raw holds the external tables over the lake.
+  # The warehouse's datasets; raw holds the external tables over the lake. SQLMesh
+  # creates its other datasets itself (sqlmesh__staging, ...); sqlmesh__marts is created
+  # here, in the same location as marts, so that marts can be authorized on it
+  # (bigquery.tf). SQLMesh's CREATE SCHEMA IF NOT EXISTS leaves an existing dataset alone.
   datasets = {
-    raw     = "Raw tables: BigQuery external tables and views over the Parquet lake, one per source table."
-    staging = "Staging models (SQLMesh): cleaned, typed, deduplicated source tables."
-    marts   = "Marts (SQLMesh): tables that answer business questions; read by the dashboards."
+    raw            = "Raw tables: BigQuery external tables and views over the Parquet lake, one per source table."
+    staging        = "Staging models (SQLMesh): cleaned, typed, deduplicated source tables."
+    marts          = "Marts (SQLMesh): views that answer business questions, one per mart; read by the dashboards."
+    sqlmesh__marts = "SQLMesh writes its versioned mart tables here (marts__<name>__<fingerprint>); the views in marts select from them. Read through marts, not directly."
   }
 
   # Non-secret settings of the VM's .env (README, "Settings"); secrets are

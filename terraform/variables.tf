@@ -225,6 +225,17 @@ variable "operators" {
   }
 }
 
+variable "dashboard_readers" {
+  description = "Principals (user:bob@example.com, group:analysts@example.com, serviceAccount:...) who read the marts in Looker Studio: roles/bigquery.dataViewer on the dataset marts only (not raw or staging) and roles/bigquery.jobUser on the project. Whose credentials a data source uses decides who must be listed: docs/looker_studio.md, section Access."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.dashboard_readers : can(regex("^(user|group|serviceAccount|domain):.+", m))])
+    error_message = "Each dashboard reader must be an IAM principal such as user:bob@example.com or group:analysts@example.com (not allUsers or allAuthenticatedUsers)."
+  }
+}
+
 variable "subnet_cidr" {
   description = "IP range of the platform's subnet (the VM has only an internal address; it reaches the internet through Cloud NAT)."
   type        = string

@@ -58,6 +58,7 @@ resource "google_compute_instance" "vm" {
     google_project_iam_member.vm,
     google_storage_bucket_iam_member.vm_raw,
     google_secret_manager_secret_iam_member.vm,
+    google_bigquery_dataset_access.vm_sqlmesh_marts,
     google_compute_router_nat.this,
   ]
 }

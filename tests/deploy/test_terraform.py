@@ -59,6 +59,11 @@ SOURCE_CREDENTIALS = {
     "SOURCES__GOOGLE_ADS__REFRESH_TOKEN",
 }
 IAM_MEMBER_TYPES = re.compile(r"^google_.*_iam_(member|binding|policy)$")
+READERS_FOR_EACH = "${toset(var.dashboard_readers)}"
+# `google_bigquery_dataset.this["marts"].dataset_id` (either hcl2 flavour's quotes)
+DATASET_REF = re.compile(
+    r"^\$\{google_bigquery_dataset\.this\[[\"'](?P<name>[a-z_]+)[\"']\]\.(?P<attr>[a-z_]+)\}$"
+)
 CHECKOV = "checkov==3.3.30"
 
 
@@ -66,6 +71,15 @@ def the(rtype: str):
     found = resources_of(rtype)
     assert len(found) == 1, f"expected one {rtype}, found {[r.address for r in found]}"
     return found[0]
+
+
+def dataset_named(ref: str, attr: str = "dataset_id") -> str:
+    """The dataset (key of local.datasets) an expression such as
+    `${google_bigquery_dataset.this["marts"].dataset_id}` refers to."""
+    match = DATASET_REF.match(ref)
+    assert match, f"not a reference to google_bigquery_dataset.this[...]: {ref}"
+    assert match["attr"] == attr, ref
+    return match["name"]
 
 
 def test_terraform_fmt() -> None:
@@ -109,9 +123,13 @@ def test_the_vm_service_account_has_exactly_the_five_roles_at_their_scopes() -> 
     assert tunnel.type == "google_iap_tunnel_instance_iam_member"
     assert tunnel["instance"] == "${google_compute_instance.vm.name}"
 
-    # Nobody else gets anything on the project.
+    # Nobody else gets anything on the project, but the dashboard readers' jobUser
+    # (test_dashboard_readers_get_the_marts_and_jobs_only).
     for r in resources_of("google_project_iam_member"):
-        assert r["member"] == VM_MEMBER, r.address
+        if r["member"] == VM_MEMBER:
+            continue
+        assert r["for_each"] == READERS_FOR_EACH, r.address
+        assert roles_granted(r) == {"roles/bigquery.jobUser"}, r.address
 
 
 def test_ssh_only_from_iap() -> None:
@@ -207,12 +225,131 @@ def test_raw_bucket_is_private_versioned_and_has_lifecycle_rules() -> None:
 def test_bigquery_datasets() -> None:
     dataset = the("google_bigquery_dataset")
     assert dataset["for_each"] == "${local.datasets}"
-    assert set(locals_()["datasets"]) == {"raw", "staging", "marts"}
+    # sqlmesh__marts (SQLMesh's tables behind the marts' views) is created by Terraform, not
+    # on SQLMesh's first run, so that marts can be authorized on it: one resource for all four
+    # keeps it in the same location as marts, which an authorized dataset requires.
+    assert set(locals_()["datasets"]) == {"raw", "staging", "marts", "sqlmesh__marts"}
     assert dataset["location"] == "${local.data_location}"
     assert (
         next(r for r in resources_of("google_storage_bucket") if r.name == "raw")["location"]
         == "${local.data_location}"
     ), "external tables need the bucket in the datasets' location"
+
+
+def test_sqlmesh_marts_authorizes_the_views_in_marts() -> None:
+    """Readers query the views in marts; the tables those select from are in sqlmesh__marts,
+    which lets every view in marts (later ones too) read them: nobody needs roles there."""
+    assert "sqlmesh__marts" in locals_()["datasets"]  # created in local.data_location
+    assert "access" not in the("google_bigquery_dataset").body, (
+        "access blocks are authoritative and would fight the google_bigquery_dataset_access entries"
+    )
+    accesses = resources_of("google_bigquery_dataset_access")
+    authorizations = [r for r in accesses if "dataset" in r.body]
+    assert len(authorizations) == 1, [r.address for r in authorizations]
+    authorization = authorizations[0]
+    assert dataset_named(authorization["dataset_id"]) == "sqlmesh__marts"
+    assert "role" not in authorization.body
+    entry = block(authorization.body, "dataset")
+    assert entry is not None
+    assert entry["target_types"] == ["VIEWS"]
+    authorized = block(entry, "dataset")
+    assert authorized is not None
+    assert dataset_named(authorized["dataset_id"]) == "marts"
+    assert dataset_named(authorized["project_id"], attr="project") == "marts"
+
+    # Dataset IAM resources rewrite a dataset's access list and drop its authorizations, and
+    # fight google_bigquery_dataset_access on the same dataset: none on sqlmesh__marts, and
+    # no access entries on marts, where the readers' IAM members are.
+    for r in resources():
+        if r.type.startswith("google_bigquery_dataset_iam_"):
+            assert dataset_named(r["dataset_id"]) != "sqlmesh__marts", r.address
+    for r in accesses:
+        assert dataset_named(r["dataset_id"]) == "sqlmesh__marts", r.address
+
+
+def test_the_vm_owns_sqlmesh_marts_so_sqlmesh_can_publish_the_views() -> None:
+    """Creating or replacing a view in an authorized dataset takes bigquery.datasets.update on
+    the dataset that authorizes it; dataEditor lacks it, OWNER of that one dataset has it
+    (what SQLMesh would have been, had it created the dataset)."""
+    grants = [r for r in resources_of("google_bigquery_dataset_access") if "role" in r.body]
+    assert len(grants) == 1, [r.address for r in grants]
+    grant = grants[0]
+    assert dataset_named(grant["dataset_id"]) == "sqlmesh__marts"
+    assert grant["role"] == "OWNER"
+    assert grant["user_by_email"] == "${google_service_account.vm.email}"
+    assert f"${{{grant.address}}}" in the("google_compute_instance")["depends_on"], (
+        "the VM's first run must find the grant in place"
+    )
+
+
+def test_dashboard_readers_get_the_marts_and_jobs_only() -> None:
+    """dataViewer on marts (not raw: customer emails; not staging; not sqlmesh__marts, read
+    through the authorized dataset) and jobUser on the project, one resource per role."""
+    granted: dict[str, list] = {}
+    for r in resources():
+        if "var.dashboard_readers" in json.dumps(r.body):
+            assert IAM_MEMBER_TYPES.match(r.type), r.address
+            assert r["for_each"] == READERS_FOR_EACH, r.address
+            assert r["member"] == "${each.value}", r.address
+            for role in roles_granted(r):
+                granted.setdefault(role, []).append(r)
+    assert set(granted) == {"roles/bigquery.dataViewer", "roles/bigquery.jobUser"}
+    assert all(len(found) == 1 for found in granted.values()), granted
+
+    [viewer] = granted["roles/bigquery.dataViewer"]
+    assert viewer.type == "google_bigquery_dataset_iam_member"
+    assert dataset_named(viewer["dataset_id"]) == "marts"
+    [jobs] = granted["roles/bigquery.jobUser"]
+    assert jobs.type == "google_project_iam_member"
+    assert jobs["project"] == "${var.project_id}"
+
+    # No one gets anything on the other datasets or their tables through Terraform.
+    for r in resources():
+        if r.type.startswith("google_bigquery_dataset_iam_"):
+            assert dataset_named(r["dataset_id"]) == "marts", r.address
+        assert not r.type.startswith("google_bigquery_table_iam_"), r.address
+    assert variable_default("dashboard_readers") == []
+
+
+def test_dashboard_readers_must_be_iam_principals(tmp_path: Path) -> None:
+    """The variable's validation, run by terraform on variables.tf alone (no provider needed)."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("the terraform binary is not installed here (plan evaluates the validation)")
+    shutil.copy(TERRAFORM / "variables.tf", tmp_path / "variables.tf")
+
+    def plan(readers: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                terraform,
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-lock=false",
+                "-var=project_id=my-data-platform",
+                "-var=repo_url=https://example.com/platform.git",
+                f"-var=dashboard_readers={json.dumps(readers)}",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
+        )
+
+    accepted = plan(
+        [
+            "user:bob@example.com",
+            "group:analysts@example.com",
+            "serviceAccount:looker@my-data-platform.iam.gserviceaccount.com",
+            "domain:example.com",
+        ]
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    for wrong in ("bob@example.com", "allUsers", "allAuthenticatedUsers", "user:"):
+        rejected = plan(["user:bob@example.com", wrong])
+        assert rejected.returncode != 0, wrong
+        assert "Each dashboard reader must be an IAM principal" in rejected.stderr, wrong
 
 
 def test_secrets_are_containers_only_one_per_source_credential() -> None:
