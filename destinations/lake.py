@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import dlt
 from dlt.common.destination import Destination
 from dlt.destinations import filesystem
+
+from destinations.settings import lake_settings
 
 # `date` is a hive partition key: it lives in the path only, never as a column in the files
 # (BigQuery rejects a key that is both).
@@ -106,3 +109,20 @@ def _emulator_credentials(bucket_url: str) -> Any:
     credentials._set_default_credentials(AnonymousCredentials())
     credentials.resolve()
     return credentials
+
+
+def pipeline_for(
+    source_name: str, run_date: date, pipelines_dir: str | None = None, progress: Any = None
+) -> dlt.Pipeline:
+    """The source's dlt pipeline writing to the lake partition of `run_date`.
+
+    Named after the source, so `dlt pipeline <source> info` finds it.
+    """
+    lake_url = lake_settings().resolved_url()
+    return dlt.pipeline(
+        pipeline_name=source_name,
+        destination=lake_destination(lake_url, run_date),
+        dataset_name=source_name,
+        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None: dlt's default folder
+        progress=progress,
+    )

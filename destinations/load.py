@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
-from destinations.lake import lake_destination, replace_partition
+from destinations.lake import pipeline_for, replace_partition
 from destinations.raw_tables import data_tables, register_raw_tables
 from destinations.settings import lake_settings, warehouse_settings
 
@@ -56,23 +55,6 @@ class LoadSummary:
         if self.raw_tables:
             lines.append(f"  raw tables: {', '.join(self.raw_tables)}")
         return "\n".join(lines)
-
-
-def pipeline_for(
-    source_name: str, run_date: date, pipelines_dir: str | None = None, progress: Any = None
-) -> dlt.Pipeline:
-    """The source's dlt pipeline writing to the lake partition of `run_date`.
-
-    Named after the source, so `dlt pipeline <source> info` finds it.
-    """
-    lake_url = lake_settings().resolved_url()
-    return dlt.pipeline(
-        pipeline_name=source_name,
-        destination=lake_destination(lake_url, run_date),
-        dataset_name=source_name,
-        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None: dlt's default folder
-        progress=progress,
-    )
 
 
 def load_source(

@@ -85,3 +85,17 @@ def test_the_listed_tables_are_the_sources_resources(source: str) -> None:
     spec = source_spec(source)
     built = spec.build(run_date=date(2026, 11, 1), **spec.sandbox_arguments("http://127.0.0.1:9"))
     assert list(built.resources.keys()) == list(spec.resources)
+
+
+@pytest.mark.parametrize("module", ["duckdb", "sqlmesh", "pandas", "google.cloud.bigquery"])
+def test_loading_the_definitions_imports_no_warehouse_library(
+    module: str, modules_after_loading_definitions: set[str]
+) -> None:
+    """The warehouse's libraries are the run's business (raw views, SQLMesh), not the code
+    server's: duckdb alone would keep ~25 MB resident on the VM for nothing."""
+    loaded = sorted(
+        name
+        for name in modules_after_loading_definitions
+        if name == module or name.startswith(module + ".")
+    )
+    assert not loaded, f"loading dagster_defs imported {loaded[:5]}"
