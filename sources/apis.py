@@ -25,6 +25,19 @@ def use_sandbox() -> bool:
     return bool(value)
 
 
+def sandbox_options() -> dict[str, Any]:
+    """The demo organisation the emulators serve, from `sandbox.*`: seed, volume and, with
+    `sandbox.history_days`, the first day of its history (else the emulators' 120 days)."""
+    options: dict[str, Any] = {
+        "seed": int(dlt.config.get("sandbox.seed") or 7),
+        "volume": float(dlt.config.get("sandbox.volume") or 1.0),
+    }
+    history_days: object = dlt.config.get("sandbox.history_days")
+    if history_days:
+        options["start"] = datetime.now(UTC).date() - timedelta(days=int(str(history_days)))
+    return options
+
+
 @contextmanager
 def api_endpoint(spec: SourceSpec) -> Iterator[dict[str, Any]]:
     """Arguments that point a source at its API for the duration of the block.
@@ -42,12 +55,5 @@ def api_endpoint(spec: SourceSpec) -> Iterator[dict[str, Any]]:
         )
     from sandbox.process import run_emulator
 
-    options: dict[str, Any] = {
-        "seed": int(dlt.config.get("sandbox.seed") or 7),
-        "volume": float(dlt.config.get("sandbox.volume") or 1.0),
-    }
-    history_days: object = dlt.config.get("sandbox.history_days")
-    if history_days:  # the organisation's history; the emulators' default is 120 days
-        options["start"] = datetime.now(UTC).date() - timedelta(days=int(str(history_days)))
-    with run_emulator(spec.name, **options) as emulator:
+    with run_emulator(spec.name, **sandbox_options()) as emulator:
         yield spec.sandbox_arguments(emulator.base_url)

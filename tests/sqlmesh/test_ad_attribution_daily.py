@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import dlt
 import duckdb
 import pytest
 
@@ -27,7 +26,7 @@ from destinations.settings import PROJECT_ROOT
 from sandbox.facebook_ads.account import build_account
 from sandbox.google_ads.account import build_ads
 from sandbox.google_analytics.traffic import build_traffic, completeness
-from sandbox.org import Organisation, build_org, epoch, utc_date
+from sandbox.org import Organisation, epoch, utc_date
 from sources.cli import main as load_cli
 from sources.facebook_ads import SPEC as FACEBOOK_ADS
 from sources.google_ads import SPEC as GOOGLE_ADS
@@ -37,6 +36,7 @@ from sources.registry import SourceSpec
 from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
+from tests.sqlmesh.sandbox_org import sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
 TODAY = datetime.now(UTC).date()
@@ -170,15 +170,6 @@ def add_attributed_purchases(
 
 def close_enough(mart: Decimal, expected: Decimal, converted_rows: int) -> bool:
     return abs(mart - expected) <= PER_CONVERTED_ROW * converted_rows
-
-
-def sandbox_org() -> Organisation:
-    """The organisation the emulators serve: `sandbox.*` settings, range ending today (UTC)."""
-    seed = int(dlt.config.get("sandbox.seed") or 7)
-    volume = float(dlt.config.get("sandbox.volume") or 1.0)
-    history_days: object = dlt.config.get("sandbox.history_days")  # else build_org's 120 days
-    start = TODAY - timedelta(days=int(str(history_days))) if history_days else None
-    return build_org(seed=seed, volume=volume, start=start, end=TODAY)
 
 
 def mart_totals(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[object, ...]]:

@@ -14,21 +14,17 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import dlt
 import duckdb
 import pytest
 
-from destinations.load import load_source
 from destinations.settings import PROJECT_ROOT
-from sandbox.org import Organisation, Program, build_org, epoch, org_purchase, utc_date
-from sandbox.process import run_emulator
+from sandbox.org import Organisation, Program, epoch, org_purchase, utc_date
 from sources.cli import main as load_cli
-from sources.google_sheets import SPEC as SHEETS
-from sources.google_sheets import google_sheets_source
 from sources.paypal import SPEC as PAYPAL
 from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
+from tests.sqlmesh.sandbox_org import end_of, load_sheets, sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
 TODAY = datetime.now(UTC).date()
@@ -48,28 +44,6 @@ COLUMNS = (
     "outstanding_students, new_students, returning_students, as_of_date"
 )
 Row = tuple[Any, ...]
-
-
-def organisation() -> Organisation:
-    """The organisation the emulators serve: `sandbox.*` settings, 120 days up to today."""
-    seed = int(dlt.config.get("sandbox.seed") or 7)
-    volume = float(dlt.config.get("sandbox.volume") or 1.0)
-    return build_org(seed=seed, volume=volume, start=TODAY - timedelta(days=120), end=TODAY)
-
-
-def end_of(day: date) -> int:
-    return epoch(day) + 86_400 - 1
-
-
-def load_sheets(org: Organisation, days: list[date]) -> None:
-    """Load each day's snapshot of the sheets, read at the end of the day after it."""
-    with run_emulator(
-        "google_sheets", seed=org.seed, volume=org.volume, start=org.start, end=org.end
-    ) as sheets:
-        for day in days:
-            sheets.set_clock(end_of(day + DAY))
-            source = google_sheets_source(**SHEETS.sandbox_arguments(sheets.base_url), run_date=day)
-            load_source(source, day)
 
 
 def load_day_range(org: Organisation, first: date, last: date) -> None:
@@ -165,7 +139,7 @@ def test_enrollment_by_program_matches_the_organisation_and_late_payers_turn_pai
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
-    org = organisation()
+    org = sandbox_org()
     last_enrolment = max(utc_date(e.enrolled_at) for e in org.enrolments)
     last = min(TODAY, last_enrolment) - DAY  # the sheet read on the next day lists new students
     load_day_range(org, last - 2 * DAY, last)

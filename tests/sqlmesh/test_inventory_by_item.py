@@ -14,21 +14,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-import dlt
 import duckdb
 import pytest
 
-from destinations.load import load_source
 from destinations.settings import PROJECT_ROOT
-from sandbox.org import Organisation, build_org, epoch, utc_date
-from sandbox.process import run_emulator
+from sandbox.org import Organisation, utc_date
 from sources.cli import main as load_cli
-from sources.google_sheets import SPEC as SHEETS
-from sources.google_sheets import google_sheets_source
 from sources.paypal import SPEC as PAYPAL
 from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
+from tests.sqlmesh.sandbox_org import end_of, load_sheets, sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
 TODAY = datetime.now(UTC).date()
@@ -45,28 +41,6 @@ COLUMNS = (
     "avg_daily_units_sold, days_of_cover, below_reorder_point, as_of_date"
 )
 Row = tuple[Any, ...]
-
-
-def organisation() -> Organisation:
-    """The organisation the emulators serve: `sandbox.*` settings, 120 days up to today."""
-    seed = int(dlt.config.get("sandbox.seed") or 7)
-    volume = float(dlt.config.get("sandbox.volume") or 1.0)
-    return build_org(seed=seed, volume=volume, start=TODAY - timedelta(days=120), end=TODAY)
-
-
-def end_of(day: date) -> int:
-    return epoch(day) + 86_400 - 1
-
-
-def load_sheets(org: Organisation, days: list[date]) -> None:
-    """Load each day's snapshot of the sheets, read at the end of the day after it."""
-    with run_emulator(
-        "google_sheets", seed=org.seed, volume=org.volume, start=org.start, end=org.end
-    ) as sheets:
-        for day in days:
-            sheets.set_clock(end_of(day + DAY))
-            source = google_sheets_source(**SHEETS.sandbox_arguments(sheets.base_url), run_date=day)
-            load_source(source, day)
 
 
 def expected_rows(org: Organisation, as_of: date) -> dict[str, Row]:
@@ -106,7 +80,7 @@ def test_inventory_by_item_matches_the_organisations_stock_and_sales(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
-    org = organisation()
+    org = sandbox_org()
     first, last = TODAY - 3 * DAY, TODAY - DAY
     period = ["--start", str(first), "--end", str(last), "--quiet"]
     assert load_cli([STRIPE, PAYPAL], period) == 0

@@ -33,12 +33,13 @@ import duckdb
 import pytest
 
 from destinations.settings import PROJECT_ROOT
-from sandbox.org import Organisation, Purchase, build_org, utc_date
+from sandbox.org import Organisation, Purchase, utc_date
 from sources.cli import main as load_cli
 from sources.paypal import SPEC as PAYPAL
 from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
+from tests.sqlmesh.sandbox_org import sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
 TODAY = datetime.now(UTC).date()
@@ -67,17 +68,6 @@ class Totals:
             self.refund_transactions,
             Decimal(self.refunds) * CENT,
         )
-
-
-def sandbox_org() -> Organisation:
-    """The organisation the emulators serve, started as `sources.apis.api_endpoint` starts them:
-    `sandbox.seed` and `sandbox.volume`, history from `sandbox.history_days` before today (else
-    the emulators' 120 days), up to today (UTC)."""
-    seed = int(dlt.config.get("sandbox.seed") or 7)
-    volume = float(dlt.config.get("sandbox.volume") or 1.0)
-    history_days: object = dlt.config.get("sandbox.history_days")
-    start = TODAY - timedelta(days=int(str(history_days))) if history_days else None
-    return build_org(seed=seed, volume=volume, start=start, end=TODAY)
 
 
 def settled(
