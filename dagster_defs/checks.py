@@ -5,7 +5,6 @@ Freshness is a `FreshnessPolicy` on each raw asset (lake_assets.py), which the d
 
 from collections.abc import Sequence
 
-import pyarrow.parquet as pq
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -19,6 +18,19 @@ from fsspec.core import url_to_fs
 from destinations.lake import load_id_of
 
 
+def rows_in_load(directory_url: str, load_id: str) -> tuple[int, int]:
+    """Rows and files of one load in a lake folder, from the Parquet footers."""
+    import pyarrow.parquet as pq  # the run's (SQLMesh imports it too), never the code server's
+
+    fs, directory = url_to_fs(directory_url)
+    files = [path for path in fs.ls(directory, detail=False) if load_id_of(path) == load_id]
+    rows = 0
+    for path in files:
+        with fs.open(path, "rb") as handle:
+            rows += pq.ParquetFile(handle).metadata.num_rows
+    return rows, len(files)
+
+
 def rows_landed_check(key: AssetKey) -> AssetChecksDefinition:
     """The latest load's files hold exactly the rows the load reported."""
 
@@ -29,22 +41,13 @@ def rows_landed_check(key: AssetKey) -> AssetChecksDefinition:
         if materialization is None:
             return AssetCheckResult(passed=False, description="never materialized")
         metadata = {name: value.value for name, value in materialization.metadata.items()}
-        fs, directory = url_to_fs(str(metadata["lake"]))
-        files = [
-            path
-            for path in fs.ls(directory, detail=False)
-            if load_id_of(path) == metadata["load_id"]
-        ]
-        landed = 0
-        for path in files:
-            with fs.open(path, "rb") as handle:
-                landed += pq.ParquetFile(handle).metadata.num_rows
+        landed, files = rows_in_load(str(metadata["lake"]), str(metadata["load_id"]))
         reported = int(str(metadata["rows"]))
         return AssetCheckResult(
             passed=landed == reported,
             severity=AssetCheckSeverity.ERROR,
-            metadata={"reported_rows": reported, "landed_rows": landed, "files": len(files)},
-            description=f"{materialization.partition}: {landed} rows in {len(files)} files",
+            metadata={"reported_rows": reported, "landed_rows": landed, "files": files},
+            description=f"{materialization.partition}: {landed} rows in {files} files",
         )
 
     return rows_landed

@@ -16,12 +16,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import dlt
-import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from pydantic import BaseModel
 
-from sources.arrow import to_table
 from sources.errors import SourceError
 from sources.facebook_ads import models
 from sources.facebook_ads.client import SOURCE, account_node, ad_account, build_api, cursor_pages
@@ -44,6 +42,7 @@ from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.windows import window_for
 
 if TYPE_CHECKING:  # the SDK is imported where the client is built (client.py), never at load
+    import pyarrow as pa
     from facebook_business.api import FacebookAdsApi
 
 log = logging.getLogger(__name__)
@@ -145,6 +144,8 @@ def _tables(
     pages: Iterable[list[dict[str, Any]]], model: type[BaseModel], resource: str, now: datetime
 ) -> Iterator[Any]:
     """Validate each page into `model` and yield it as Arrow; always at least one table."""
+    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
+
     yielded = False
     for records in pages:
         valid, rejected = validate_records(records, model, SOURCE, resource, now)

@@ -19,10 +19,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import dlt
-import pyarrow as pa
 from dlt.sources import DltResource
 
-from sources.arrow import to_table
 from sources.errors import SourceError
 from sources.google_ads.client import AdsReader, Connection
 from sources.google_ads.settings import (
@@ -37,6 +35,7 @@ from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.windows import window_for
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from google.protobuf.descriptor import FieldDescriptor
 
 log = logging.getLogger(__name__)
@@ -168,6 +167,8 @@ def _read_resource(
     run_date: date,
     lookback: timedelta,
 ) -> Iterator[pa.Table]:
+    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
+
     query = spec.query()
     if spec.daily:
         window = window_for(run_date, start_date, dlt.current.resource_state(), lookback=lookback)

@@ -15,10 +15,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import dlt
-import pyarrow as pa
 from dlt.sources import DltResource
 
-from sources.arrow import to_table
 from sources.errors import SourceError
 from sources.google_sheets.cells import records
 from sources.google_sheets.client import build_client, read_sheet
@@ -37,6 +35,7 @@ from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 
 if TYPE_CHECKING:  # the SDK is imported where the client is built (client.py), never at load
     import gspread
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +82,8 @@ SPEC = SourceSpec(
 
 
 def _read_sheet(client: gspread.Client, spec: SheetSpec) -> Iterator[pa.Table]:
+    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
+
     model = MODELS[spec.model]
     snapshot_at = datetime.now(UTC)
     values = read_sheet(client, spec)
