@@ -4,10 +4,12 @@
 resources); the body runs our own `load_source()` rather than `DagsterDltResource.run()`,
 because a partition must land in its own `date=` folder and the incremental windows must be
 restored from the lake, which our load does (see destinations/load.py). A source failing does
-not stop the others: each source is its own op.
+not stop the others: each source is its own op. Each load runs in its own step process
+(step_process.py), so one source's SDK and buffers are gone before the next source starts.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import dlt
@@ -26,9 +28,10 @@ from dlt.common.schema import Schema
 from dlt.extract.source import DltSource
 
 from dagster_defs.partitions import DAILY
+from dagster_defs.step_process import in_step_process
 from destinations.lake import pipeline_for, raw_table_name
 from sources.apis import api_endpoint
-from sources.registry import SourceSpec
+from sources.registry import SourceSpec, source_spec
 
 # The daily run starts at 02:00 UTC: a day's data that is not in by 09:00 is late.
 RAW_FRESHNESS = FreshnessPolicy.cron(
@@ -68,6 +71,28 @@ def table_listing(spec: SourceSpec) -> DltSource:
     return DltSource(Schema(spec.name), spec.name, tables)
 
 
+@dataclass(frozen=True)
+class LoadedTables:
+    """What the run needs to know of a load done in its step process (plain data: unpickling
+    it in the run must not import what the load used)."""
+
+    load_id: str
+    lake_url: str
+    rows: dict[str, int]
+    summary: str
+
+
+def load_tables(source: str, day: date, tables: tuple[str, ...]) -> LoadedTables:
+    """Load `tables` of `source` for `day` into the lake and raw tables (in the step process)."""
+    from destinations.load import load_source  # pyarrow, duckdb: the step's, not the run's
+
+    spec = source_spec(source)
+    with api_endpoint(spec) as endpoint:
+        built = spec.build(run_date=day, **endpoint).with_resources(*tables)
+        summary = load_source(built, day)
+    return LoadedTables(summary.load_id, summary.lake_url, dict(summary.rows), summary.render())
+
+
 def source_assets(spec: SourceSpec) -> AssetsDefinition:
     """The multi-asset of one source's resources."""
 
@@ -81,23 +106,17 @@ def source_assets(spec: SourceSpec) -> AssetsDefinition:
         backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=1),
     )
     def load(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-        # imported by the run, not the code server: it brings duckdb (raw views), ~25 MB that
-        # the resident code server on the 1 GB VM never uses
-        from destinations.load import load_source
-
         day = date.fromisoformat(context.partition_key)
-        tables = [key.path[-1].split("__", 1)[1] for key in context.selected_asset_keys]
-        with api_endpoint(spec) as endpoint:
-            source = spec.build(run_date=day, **endpoint).with_resources(*tables)
-            summary = load_source(source, day)
-        context.log.info(summary.render())
+        tables = tuple(key.path[-1].split("__", 1)[1] for key in context.selected_asset_keys)
+        loaded = in_step_process(load_tables, spec.name, day, tables)
+        context.log.info(loaded.summary)
         for table in tables:
             yield MaterializeResult(
                 asset_key=raw_asset_key(spec.name, table),
                 metadata={
-                    "rows": summary.rows.get(table, 0),
-                    "load_id": summary.load_id,
-                    "lake": f"{summary.lake_url}/{spec.name}/{table}/date={day.isoformat()}/",
+                    "rows": loaded.rows.get(table, 0),
+                    "load_id": loaded.load_id,
+                    "lake": f"{loaded.lake_url}/{spec.name}/{table}/date={day.isoformat()}/",
                 },
             )
 
