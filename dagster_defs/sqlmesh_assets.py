@@ -86,8 +86,14 @@ def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[Aud
         # Only these models (another source's may not have loaded), and only intervals up to
         # and including `day`: a day is never marked done before its raw partition exists.
         up_to_day = (day + timedelta(days=1)).isoformat()
+        # skip_tests: the project's unit tests are about the code, which CI tests before it
+        # deploys; run here they would cost every step ~40 MB (pytest) and seconds, for nothing
         context.plan(
-            auto_apply=True, no_prompts=True, select_models=list(names), execution_time=up_to_day
+            auto_apply=True,
+            no_prompts=True,
+            skip_tests=True,
+            select_models=list(names),
+            execution_time=up_to_day,
         )
         status = context.run(execution_time=up_to_day, select_models=list(names))
         audits = audit_models(context, names, day) if not status.is_failure else {}

@@ -51,6 +51,9 @@ if state_file is not None:
     default_gateway = "bigquery"
 
 config = Config(
+    # no usage reports to Tobiko: the VM reaches only the APIs it loads, and telemetry is off
+    # everywhere else (Dagster, dlt)
+    disable_anonymized_analytics=True,
     # SQLMesh caches rendered models; on the VM the checkout is read-only to the services
     cache_dir=str(
         dlt.config.get("warehouse.sqlmesh_cache_dir") or Path(__file__).parent / ".cache"
