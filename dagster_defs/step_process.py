@@ -5,8 +5,8 @@ the buffers of its load stay resident in a Python process for good (Python retur
 module's memory), so six loads in one process add up. A forked child shares the run's pages
 (Dagster, dlt, our definitions) instead of importing them again as a fresh interpreter would,
 takes only what the step adds, and gives all of it back when it exits. Used for the loads;
-SQLMesh's steps measured ~100 MB heavier forked than in the run itself (a run peak of 510 MiB
-PSS against 439, benchmarks/dagster_memory.py), for a reason not yet pinned down, so they stay.
+SQLMesh's steps measured ~50 MB heavier forked than in the run itself (a run peak of 484 MiB
+PSS against 431, benchmarks/dagster_memory.py), for a reason not yet pinned down, so they stay.
 
 Fork is Linux only here: macOS forbids fork without exec once some system frameworks are in
 use, and Python defaults to spawn there, so elsewhere the work runs in the run's own process.
