@@ -31,7 +31,7 @@ from dagster_defs.partitions import DAILY
 from dagster_defs.step_process import in_step_process
 from destinations.lake import pipeline_for, raw_table_name
 from sources.apis import api_endpoint
-from sources.registry import SourceSpec, source_spec
+from sources.registry import SourceSpec
 
 # The daily run starts at 02:00 UTC: a day's data that is not in by 09:00 is late.
 RAW_FRESHNESS = FreshnessPolicy.cron(
@@ -82,11 +82,10 @@ class LoadedTables:
     summary: str
 
 
-def load_tables(source: str, day: date, tables: tuple[str, ...]) -> LoadedTables:
-    """Load `tables` of `source` for `day` into the lake and raw tables (in the step process)."""
+def load_tables(spec: SourceSpec, day: date, tables: tuple[str, ...]) -> LoadedTables:
+    """Load `tables` of the source for `day` into the lake and raw tables (in the step process)."""
     from destinations.load import load_source  # pyarrow, duckdb: the step's, not the run's
 
-    spec = source_spec(source)
     with api_endpoint(spec) as endpoint:
         built = spec.build(run_date=day, **endpoint).with_resources(*tables)
         summary = load_source(built, day)
@@ -108,7 +107,7 @@ def source_assets(spec: SourceSpec) -> AssetsDefinition:
     def load(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         day = date.fromisoformat(context.partition_key)
         tables = tuple(key.path[-1].split("__", 1)[1] for key in context.selected_asset_keys)
-        loaded = in_step_process(load_tables, spec.name, day, tables)
+        loaded = in_step_process(load_tables, spec, day, tables)
         context.log.info(loaded.summary)
         for table in tables:
             yield MaterializeResult(

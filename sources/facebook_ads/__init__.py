@@ -39,6 +39,7 @@ from sources.facebook_ads.settings import (
 )
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
+from sources.tables import to_table
 from sources.windows import window_for
 
 if TYPE_CHECKING:  # the SDK is imported where the client is built (client.py), never at load
@@ -144,8 +145,6 @@ def _tables(
     pages: Iterable[list[dict[str, Any]]], model: type[BaseModel], resource: str, now: datetime
 ) -> Iterator[Any]:
     """Validate each page into `model` and yield it as Arrow; always at least one table."""
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     yielded = False
     for records in pages:
         valid, rejected = validate_records(records, model, SOURCE, resource, now)

@@ -32,6 +32,7 @@ from sources.google_ads.settings import (
 )
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
+from sources.tables import to_table
 from sources.windows import window_for
 
 if TYPE_CHECKING:
@@ -167,8 +168,6 @@ def _read_resource(
     run_date: date,
     lookback: timedelta,
 ) -> Iterator[pa.Table]:
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     query = spec.query()
     if spec.daily:
         window = window_for(run_date, start_date, dlt.current.resource_state(), lookback=lookback)

@@ -37,6 +37,7 @@ from sources.google_analytics.settings import (
 )
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
+from sources.tables import to_table
 from sources.windows import window_for
 
 if TYPE_CHECKING:
@@ -107,8 +108,6 @@ SPEC = SourceSpec(
 def _read_report(
     reader: ReportReader, spec: ReportSpec, start_date: date, run_date: date, lookback: timedelta
 ) -> Iterator[pa.Table]:
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     window = window_for(run_date, start_date, dlt.current.resource_state(), lookback=lookback)
     metric_types, dimension_names = reader.metadata()
     model = report_model(spec, metric_types, dimension_names)
@@ -128,8 +127,6 @@ def _read_report(
 def _report_tables(
     reader: ReportReader, spec: ReportSpec, model: type[BaseModel], first: date, last: date
 ) -> Iterator[pa.Table]:
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     fetched_at = datetime.now(UTC)
     extra = {"property_id": reader.property_id, "fetched_at": fetched_at}
     # GA4 aggregates, so a (date, dimensions) key is unique in a report; a repeat can only come

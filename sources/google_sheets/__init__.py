@@ -32,6 +32,7 @@ from sources.google_sheets.settings import (
 )
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
+from sources.tables import to_table
 
 if TYPE_CHECKING:  # the SDK is imported where the client is built (client.py), never at load
     import gspread
@@ -82,8 +83,6 @@ SPEC = SourceSpec(
 
 
 def _read_sheet(client: gspread.Client, spec: SheetSpec) -> Iterator[pa.Table]:
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     model = MODELS[spec.model]
     snapshot_at = datetime.now(UTC)
     values = read_sheet(client, spec)

@@ -23,6 +23,7 @@ from sources.paypal.models import Balance, Transaction
 from sources.paypal.settings import API_BASE_URL, REPORTING_DELAY_HOURS
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
+from sources.tables import to_table
 from sources.windows import day_start, window_for
 
 if TYPE_CHECKING:
@@ -87,8 +88,6 @@ SPEC = SourceSpec(
 def _read_transactions(
     client: Any, start_date: date, run_date: date, lookback: timedelta
 ) -> Iterator[pa.Table]:
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     window = window_for(run_date, start_date, dlt.current.resource_state(), lookback=lookback)
     now = datetime.now(UTC)
     # A row can come twice in one run when transactions arriving between two page requests
@@ -134,8 +133,6 @@ def _read_balances(client: Any, run_date: date) -> Iterator[pa.Table]:
 def _tables(
     records: list[dict[str, Any]], model: type[Transaction | Balance], resource: str, now: datetime
 ) -> Iterator[pa.Table]:
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     models, rejected = validate_records(records, model, SOURCE, resource, now)
     yield to_table(models, model)
     if rejected:

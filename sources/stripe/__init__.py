@@ -23,6 +23,7 @@ from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.stripe.client import build_client, list_pages
 from sources.stripe.settings import API_BASE_URL, EVENTS_RETENTION_DAYS, RESOURCES, StripeResource
+from sources.tables import to_table
 from sources.windows import Window, window_for
 
 if TYPE_CHECKING:
@@ -76,8 +77,6 @@ SPEC = SourceSpec(
 def _read_resource(
     client: Any, spec: StripeResource, start_date: date, run_date: date
 ) -> Iterator[pa.Table]:
-    from sources.arrow import to_table  # pyarrow: the run's, not the code server's
-
     window = window_for(run_date, start_date, dlt.current.resource_state())
     now = datetime.now(UTC)
     yielded = False
