@@ -118,8 +118,11 @@ def wait_for_run(env: dict[str, str], match: dict[str, str], seconds: float) -> 
     seen: list[dict[str, str]] = []
     while time.monotonic() < deadline:
         seen = [run for run in runs(env) if match.items() <= run.items()]
-        if seen and seen[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
-            return seen[0]
+        # newest first; a fast schedule queues a new run every minute, so the newest may well
+        # still be waiting while an older one has finished: return the oldest finished run
+        finished = [run for run in seen if run["status"] in ("SUCCESS", "FAILURE", "CANCELED")]
+        if finished:
+            return finished[-1]
         time.sleep(3)
     raise TimeoutError(f"no finished run matching {match} within {seconds}s: {seen}")
 
