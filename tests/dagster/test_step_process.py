@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +66,87 @@ def test_an_error_in_the_step_is_one_line_naming_its_type() -> None:
 def test_a_step_process_that_dies_is_a_failure_not_a_hang() -> None:
     with pytest.raises(StepProcessError, match="exit code -9"):
         in_step_process(_die)
+
+
+# A run's process as Dagster cancels it: SIGINT arrives while a step waits for its child; the
+# run's process goes on (it reports the failure) and must not leave the child behind.
+_CANCELLED_RUN = textwrap.dedent(
+    """
+    import os, sys, time
+    from dagster_defs.step_process import in_step_process
+
+    def hang(pid_file):
+        with open(pid_file, "w") as out:
+            out.write(str(os.getpid()))
+        time.sleep(600)
+
+    try:
+        in_step_process(hang, sys.argv[1])
+    except KeyboardInterrupt:
+        child = int(open(sys.argv[1]).read())
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            print("child gone")
+        else:
+            print("child still running")
+            os.kill(child, 9)
+    """
+)
+
+
+def _wait_for_pid(pid_file: Path) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if pid_file.exists() and pid_file.read_text():
+            return int(pid_file.read_text())
+        time.sleep(0.1)
+    raise TimeoutError("the step's child never started")
+
+
+@needs_fork
+def test_a_cancelled_run_takes_its_step_process_with_it(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    run = subprocess.Popen(
+        [sys.executable, "-c", _CANCELLED_RUN, str(pid_file)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for_pid(pid_file)
+    run.send_signal(signal.SIGINT)
+    out, _ = run.communicate(timeout=60)
+    assert out.strip() == "child gone"
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's reaper may be slow to collect it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@needs_fork
+def test_a_step_process_dies_with_a_run_that_is_killed(tmp_path: Path) -> None:
+    """The run's process killed outright (OOM, a code server restart): no orphaned load."""
+    pid_file = tmp_path / "child.pid"
+    run = subprocess.Popen(
+        [sys.executable, "-c", _CANCELLED_RUN, str(pid_file)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,
+    )
+    child = _wait_for_pid(pid_file)
+    run.kill()
+    run.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    running = _running(child)
+    if running:
+        os.kill(child, signal.SIGKILL)
+    assert not running, "the step's child outlived the run's process"
 
 
 def test_without_fork_the_work_runs_here() -> None:
