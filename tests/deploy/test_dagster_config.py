@@ -50,4 +50,6 @@ def test_dagster_accepts_the_instance_config(tmp_path: Path, monkeypatch) -> Non
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert type(instance.run_launcher).__name__ == "DefaultRunLauncher"
         assert instance.run_monitoring_enabled
+        # a hung run is cancelled, not left to block the one-run queue for good
+        assert instance.run_monitoring_max_runtime_seconds == 6 * 3600
         assert instance.get_settings("telemetry") == {"enabled": False}

@@ -81,7 +81,7 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
     # Stand-ins for the standard targets and for every ExecStart binary.
     for target in ("sysinit", "basic", "network-online", "multi-user", "timers", "shutdown"):
         (lib / f"{target}.target").write_text(f"[Unit]\nDescription={target}\n")
-    for name in ("dagster", "dagster-daemon"):
+    for name in ("dagster", "dagster-daemon", "python"):
         stand_in = root / VENV_BIN.lstrip("/") / name
         stand_in.parent.mkdir(parents=True, exist_ok=True)
         stand_in.write_text("#!/bin/sh\n")
@@ -110,6 +110,10 @@ def test_code_server_and_daemon() -> None:
     assert one(code["Service"], "ExecStart") == (
         f"{VENV_BIN}/dagster api grpc --module-name dagster_defs --host 127.0.0.1 --port 4266"
         " --location-name dagster_defs"
+    )
+    # runs the stopped server left behind are ended before it serves again (best effort: "-")
+    assert one(code["Service"], "ExecStartPre") == (
+        f"-{VENV_BIN}/python -m dagster_defs.orphaned_runs"
     )
     assert one(daemon["Service"], "ExecStart") == (
         f"{VENV_BIN}/dagster-daemon run --workspace /var/dagster/home/workspace.yaml"
