@@ -6,13 +6,16 @@ a free port (and the queue is polled every 2 s instead of 30 s); everything else
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,11 +51,17 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float) -
     raise TimeoutError(f"code server did not listen on {port} within {seconds}s")
 
 
+@dataclass(frozen=True)
+class Services:
+    home: Path  # DAGSTER_HOME
+    workspace: Path
+    env: dict[str, str]
+    code_server_pid: int
+
+
 @pytest.fixture
-def services(
-    platform_env: PlatformPaths, tmp_path: Path
-) -> Iterator[tuple[Path, Path, dict[str, str]]]:
-    """(DAGSTER_HOME, workspace.yaml, environment) with both services running."""
+def services(platform_env: PlatformPaths, tmp_path: Path) -> Iterator[Services]:
+    """Both services running on a temporary Dagster home."""
     home = tmp_path / "dagster-home"
     home.mkdir()
     instance = yaml.safe_load((PROJECT_ROOT / "deploy" / "dagster.yaml").read_text())
@@ -87,7 +96,7 @@ def services(
             [str(BIN / "dagster-daemon"), "run", "--workspace", str(workspace_file)],
             cwd=PROJECT_ROOT, env=daemon_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
-        yield home, workspace_file, env
+        yield Services(home, workspace_file, env, code_server.pid)
     finally:
         for process in (daemon, code_server):
             if process is not None:
@@ -128,9 +137,9 @@ def wait_for_run(env: dict[str, str], match: dict[str, str], seconds: float) -> 
 
 
 def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
-    services: tuple[Path, Path, dict[str, str]],
+    services: Services,
 ) -> None:
-    home, workspace, env = services
+    home, workspace, env = services.home, services.workspace, services.env
     launched = subprocess.run(
         [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", "daily",
          "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": "test"})],
@@ -167,3 +176,69 @@ def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
     )  # fmt: skip
     assert backfill.returncode == 0, backfill.stdout + backfill.stderr
     assert "Launched backfill job" in backfill.stdout
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # ended meanwhile
+        return b""
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_run_whose_process_is_killed_is_retried_and_leaves_no_load_behind(
+    services: Services,
+) -> None:
+    """As an OOM kill would: the run's process dies mid-load. Its load's child dies with it, the
+    code server fails the run, and the daemon runs it again (run_retries), successfully."""
+    env = services.env
+    launched = subprocess.run(
+        [str(BIN / "dagster"), "job", "launch", "-w", str(services.workspace), "-j", "daily",
+         "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": "kill-test"})],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+    (run,) = [run for run in runs(env) if run.get("by") == "kill-test"]
+
+    # Once ours has started it is the only run (one at a time): its process is the code server's
+    # child; wait for it to be inside a load, which runs in a child of its own (for seconds).
+    deadline = time.monotonic() + 240
+    while next(r for r in runs(env) if r["id"] == run["id"])["status"] != "STARTED":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.5)
+    deadline = time.monotonic() + 120
+    worker, load = None, []
+    while not load and time.monotonic() < deadline:
+        for pid in children(services.code_server_pid):
+            if b"spawn_main" in command_line(pid) and children(pid):
+                worker, load = pid, children(pid)
+        time.sleep(0.05)
+    assert worker is not None, "the run never reached a load"
+    os.kill(worker, signal.SIGKILL)
+
+    deadline = time.monotonic() + 30
+    while any(running(pid) for pid in load) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(running(pid) for pid in load), "the load outlived the run's process"
+
+    retry = wait_for_run(env, {"dagster/parent_run_id": run["id"]}, 300)
+    assert retry["status"] == "SUCCESS", retry
+    assert retry["dagster/retry_number"] == "1"
+    failed = next(r for r in runs(env) if r["id"] == run["id"])
+    assert (failed["status"], failed["dagster/will_retry"]) == ("FAILURE", "true")
