@@ -7,7 +7,10 @@ shape the demo organisation (seed, volume, date range) and where to listen.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -71,6 +74,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         help="the emulator's clock as epoch seconds; only what happened by then is served "
         "(default: the last second of --end)",
     )
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="also stop when standard input closes, which it does when the process that started "
+        "the emulator with a pipe there ends, however it ends (sandbox.process does this)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +107,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.start > args.end:
         print(f"--start {args.start} is after --end {args.end}", file=sys.stderr)
         return 2
+    if args.stop_on_stdin_eof:
+        threading.Thread(target=_stop_on_stdin_eof, name="stdin-eof", daemon=True).start()
     return EMULATORS[args.emulator][2](args)
+
+
+def _stop_on_stdin_eof() -> None:
+    """Wait for the starter's end of the pipe to close, then stop as SIGTERM stops us: a killed
+    starter (an OOM kill, a killed run) must not leave its emulator serving for good."""
+    # os.read, not sys.stdin: a daemon thread blocked in the buffered reader holds its lock, and
+    # the interpreter aborts at exit when it cannot take it
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -90,14 +90,20 @@ def run_emulator(
     `--seed 7 --volume 2 --start 2026-07-01`.
     """
     options.setdefault("port", 0)
-    command = [sys.executable, "-m", "sandbox", name, *_flags(options)]
+    # stdin is a pipe only this process holds: when it ends, even killed, the emulator stops
+    command = [sys.executable, "-m", "sandbox", name, *_flags(options), "--stop-on-stdin-eof"]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     # stderr goes to a file: an unread pipe could fill up and block the emulator.
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
-            command, cwd=_REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr
+            command,
+            cwd=_REPO_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
         )
         try:
             base_url = _wait_until_listening(process, name, startup_timeout, stderr)
@@ -151,5 +157,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()

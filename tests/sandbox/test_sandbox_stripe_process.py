@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +165,39 @@ def test_startup_failure_reports_stderr() -> None:
         run_emulator("stripe", volume="lots", startup_timeout=30),
     ):
         pass
+
+
+# A process that starts an emulator, says its pid, and waits to be killed.
+_STARTER = """
+import sys, time
+from sandbox.process import run_emulator
+with run_emulator("stripe", volume=0.2) as handle:
+    print(handle.process.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_an_emulator_stops_when_the_process_that_started_it_is_killed() -> None:
+    """As when a load is killed mid-way: its emulator must not serve on for good."""
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _STARTER],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert starter.stdout is not None
+    emulator = int(starter.stdout.readline())
+    starter.kill()
+    starter.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(emulator, 0)
+        except ProcessLookupError:
+            return
+        state = Path(f"/proc/{emulator}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":  # exited, its reaper not yet there
+            return
+        time.sleep(0.1)
+    os.kill(emulator, signal.SIGKILL)
+    raise AssertionError("the emulator kept serving after its starter was killed")
