@@ -86,9 +86,16 @@ def tree(pid: int) -> list[int]:
         if b"-m sandbox" in cmdline:
             continue
         found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                todo += [int(child) for child in (task / "children").read_text().split()]
+        todo += children(current)
+    return found
+
+
+def children(pid: int) -> list[int]:
+    """`pid`'s child processes (of any of its threads)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
     return found
 
 

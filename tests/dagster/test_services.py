@@ -6,7 +6,6 @@ a free port (and the queue is polled every 2 s instead of 30 s); everything else
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -22,9 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmarks.dagster_memory import unit_environment
+from benchmarks.dagster_memory import children, unit_environment
 from destinations.settings import PROJECT_ROOT
 from tests.conftest import PlatformPaths
+from tests.processes import running
 
 pytestmark = pytest.mark.slow
 
@@ -178,27 +178,11 @@ def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
     assert "Launched backfill job" in backfill.stdout
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
 def command_line(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:  # ended meanwhile
         return b""
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

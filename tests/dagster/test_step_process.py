@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dagster_defs.step_process import FORKS, StepProcessError, in_step_process
+from tests.processes import running
 
 needs_fork = pytest.mark.skipif(not FORKS, reason="steps fork on Linux only")
 
@@ -68,9 +69,9 @@ def test_a_step_process_that_dies_is_a_failure_not_a_hang() -> None:
         in_step_process(_die)
 
 
-# A run's process as Dagster cancels it: SIGINT arrives while a step waits for its child; the
-# run's process goes on (it reports the failure) and must not leave the child behind.
-_CANCELLED_RUN = textwrap.dedent(
+# A run's process whose step hangs in its child. Dagster cancels a run with SIGINT while the step
+# waits; the run's process goes on (it reports the failure) and says whether the child is gone.
+_RUN_WITH_A_HANGING_STEP = textwrap.dedent(
     """
     import os, sys, time
     from dagster_defs.step_process import in_step_process
@@ -95,58 +96,44 @@ _CANCELLED_RUN = textwrap.dedent(
 )
 
 
-def _wait_for_pid(pid_file: Path) -> int:
+def _start_run(pid_file: Path) -> tuple[subprocess.Popen[str], int]:
+    """The run's process, once its step's child is there; and the child's pid."""
+    run = subprocess.Popen(
+        [sys.executable, "-c", _RUN_WITH_A_HANGING_STEP, str(pid_file)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if pid_file.exists() and pid_file.read_text():
-            return int(pid_file.read_text())
+            return run, int(pid_file.read_text())
         time.sleep(0.1)
+    run.kill()
     raise TimeoutError("the step's child never started")
 
 
 @needs_fork
 def test_a_cancelled_run_takes_its_step_process_with_it(tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
-    run = subprocess.Popen(
-        [sys.executable, "-c", _CANCELLED_RUN, str(pid_file)],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    _wait_for_pid(pid_file)
+    run, _ = _start_run(tmp_path / "child.pid")
     run.send_signal(signal.SIGINT)
     out, _ = run.communicate(timeout=60)
     assert out.strip() == "child gone"
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's reaper may be slow to collect it)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
-
-
 @needs_fork
 def test_a_step_process_dies_with_a_run_that_is_killed(tmp_path: Path) -> None:
     """The run's process killed outright (OOM, a code server restart): no orphaned load."""
-    pid_file = tmp_path / "child.pid"
-    run = subprocess.Popen(
-        [sys.executable, "-c", _CANCELLED_RUN, str(pid_file)],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL,
-    )
-    child = _wait_for_pid(pid_file)
+    run, child = _start_run(tmp_path / "child.pid")
     run.kill()
-    run.wait(timeout=30)
+    run.communicate(timeout=30)
     deadline = time.monotonic() + 30
-    while _running(child) and time.monotonic() < deadline:
+    while running(child) and time.monotonic() < deadline:
         time.sleep(0.1)
-    running = _running(child)
-    if running:
+    outlived = running(child)
+    if outlived:
         os.kill(child, signal.SIGKILL)
-    assert not running, "the step's child outlived the run's process"
+    assert not outlived, "the step's child outlived the run's process"
 
 
 def test_without_fork_the_work_runs_here() -> None:

@@ -15,6 +15,7 @@ import pytest
 import stripe
 
 from sandbox.process import EmulatorHandle, EmulatorStartError, run_emulator
+from tests.processes import running
 
 from .conftest import ORG_END, ORG_START
 
@@ -190,14 +191,9 @@ def test_an_emulator_stops_when_the_process_that_started_it_is_killed() -> None:
     starter.kill()
     starter.wait(timeout=30)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.kill(emulator, 0)
-        except ProcessLookupError:
-            return
-        state = Path(f"/proc/{emulator}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state == "Z":  # exited, its reaper not yet there
-            return
+    while running(emulator) and time.monotonic() < deadline:
         time.sleep(0.1)
-    os.kill(emulator, signal.SIGKILL)
-    raise AssertionError("the emulator kept serving after its starter was killed")
+    still_serving = running(emulator)
+    if still_serving:
+        os.kill(emulator, signal.SIGKILL)
+    assert not still_serving, "the emulator kept serving after its starter was killed"
