@@ -157,8 +157,9 @@ def measure(volume: float, sources: list[str]) -> dict[str, Any]:
         }
         server_env = {**env, **unit_environment("dagster-code.service")}
         server = subprocess.Popen(
-            [str(BIN / "dagster"), "api", "grpc", "-m", "dagster_defs", "-h", "127.0.0.1",
-             "-p", str(port), "--location-name", location], env=server_env, **quiet,
+            [str(BIN / "dagster"), "api", "grpc", "-m", "dagster_defs.definitions",
+             "-h", "127.0.0.1", "-p", str(port), "--location-name", location],
+            env=server_env, **quiet,
         )  # fmt: skip
         daemon = None
         try:

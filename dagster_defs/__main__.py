@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from dagster import DagsterInstance
 
-    from dagster_defs import defs
+    from dagster_defs.definitions import defs
 
     job = defs.resolve_job_def("daily")
     log_level = "WARNING" if args.quiet else "INFO"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from dagster import Definitions, RunRequest, ScheduleEvaluationContext, schedule
 from dagster._core.definitions.schedule_definition import DefaultScheduleStatus
 
-import dagster_defs
+import dagster_defs.definitions
 
 
 @schedule(
@@ -23,4 +23,4 @@ def every_minute(context: ScheduleEvaluationContext) -> RunRequest:
 
 
 # One Definitions object at module scope, as Dagster requires of a code location.
-defs = Definitions.merge(dagster_defs.defs, Definitions(schedules=[every_minute]))
+defs = Definitions.merge(dagster_defs.definitions.defs, Definitions(schedules=[every_minute]))

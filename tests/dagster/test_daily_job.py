@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, build_schedule_context
 
-from dagster_defs import defs
+from dagster_defs.definitions import defs
 from destinations.settings import PROJECT_ROOT
 from sources.registry import enabled_source_names, source_spec
 from tests.conftest import PlatformPaths

@@ -34,7 +34,7 @@ print(json.dumps(sorted(sys.modules)))
 @pytest.fixture(scope="module")
 def modules_after_loading_definitions() -> set[str]:
     """The modules a fresh interpreter has imported once `dagster_defs` is loaded, every
-    source enabled, as `dagster api grpc -m dagster_defs` loads it."""
+    source enabled, as `dagster api grpc -m dagster_defs.definitions` loads it."""
     env = {
         **os.environ,
         "SOURCES__ENABLED": json.dumps(list(SOURCE_NAMES)),
@@ -102,3 +102,22 @@ def test_loading_the_definitions_imports_no_data_library(
         if name == module or name.startswith(module + ".")
     )
     assert not loaded, f"loading dagster_defs imported {loaded[:5]}"
+
+
+@pytest.mark.parametrize("tool", ["dagster_defs.orphaned_runs", "dagster_defs.run_logs"])
+def test_the_command_line_tools_do_not_load_the_definitions(tool: str) -> None:
+    """orphaned_runs runs before every start of the code server, and run_logs is what one types
+    while debugging on the VM: neither needs the assets, and building them takes seconds there."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import json, sys, {tool}; print(json.dumps(sorted(sys.modules)))"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded = sorted(
+        name for name in json.loads(done.stdout) if name.split(".")[0] in ("dlt", "dagster_defs")
+    )
+    assert loaded == ["dagster_defs", tool], f"importing {tool} imported {loaded[:5]}"

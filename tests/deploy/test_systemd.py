@@ -108,8 +108,8 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
 def test_code_server_and_daemon() -> None:
     code, daemon = unit("dagster-code.service"), unit("dagster.service")
     assert one(code["Service"], "ExecStart") == (
-        f"{VENV_BIN}/dagster api grpc --module-name dagster_defs --host 127.0.0.1 --port 4266"
-        " --location-name dagster_defs"
+        f"{VENV_BIN}/dagster api grpc --module-name dagster_defs.definitions"
+        " --host 127.0.0.1 --port 4266 --location-name dagster_defs"
     )
     # runs the stopped server left behind are ended before it serves again (best effort: "-")
     assert one(code["Service"], "ExecStartPre") == (
