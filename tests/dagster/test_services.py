@@ -24,7 +24,7 @@ import yaml
 from benchmarks.dagster_memory import children, unit_environment
 from destinations.settings import PROJECT_ROOT
 from tests.conftest import PlatformPaths
-from tests.processes import running
+from tests.processes import outlived
 
 pytestmark = pytest.mark.slow
 
@@ -216,10 +216,7 @@ def test_a_run_whose_process_is_killed_is_retried_and_leaves_no_load_behind(
     assert worker is not None, "the run never reached a load"
     os.kill(worker, signal.SIGKILL)
 
-    deadline = time.monotonic() + 30
-    while any(running(pid) for pid in load) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(running(pid) for pid in load), "the load outlived the run's process"
+    assert not outlived(load), "the load outlived the run's process"
 
     retry = wait_for_run(env, {"dagster/parent_run_id": run["id"]}, 300)
     assert retry["status"] == "SUCCESS", retry

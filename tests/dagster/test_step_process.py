@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dagster_defs.step_process import FORKS, StepProcessError, in_step_process
-from tests.processes import running
+from tests.processes import outlived
 
 needs_fork = pytest.mark.skipif(not FORKS, reason="steps fork on Linux only")
 
@@ -127,13 +127,7 @@ def test_a_step_process_dies_with_a_run_that_is_killed(tmp_path: Path) -> None:
     run, child = _start_run(tmp_path / "child.pid")
     run.kill()
     run.communicate(timeout=30)
-    deadline = time.monotonic() + 30
-    while running(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    outlived = running(child)
-    if outlived:
-        os.kill(child, signal.SIGKILL)
-    assert not outlived, "the step's child outlived the run's process"
+    assert not outlived([child]), "the step's child outlived the run's process"
 
 
 def test_without_fork_the_work_runs_here() -> None:
