@@ -61,7 +61,7 @@ def _child(
     try:
         result = function(*args)
     except BaseException as error:
-        traceback.print_exc()  # the whole story in the step's stderr (Dagster's compute logs)
+        traceback.print_exc()  # the whole story in the run's stderr: the code server's journal
         first_line = (str(error).splitlines() or [""])[0]
         send.send(("error", f"{type(error).__name__}: {first_line}"))
     else:

@@ -57,6 +57,7 @@ class Services:
     workspace: Path
     env: dict[str, str]
     code_server_pid: int
+    journal: Path  # the code server's stderr, which systemd sends to its journal on the VM
 
 
 @pytest.fixture
@@ -84,11 +85,13 @@ def services(platform_env: PlatformPaths, tmp_path: Path) -> Iterator[Services]:
     server_env = {**env, **unit_environment("dagster-code.service")}
     daemon_env = {**env, **unit_environment("dagster.service")}
     location = workspace["load_from"][0]["grpc_server"]["location_name"]
-    code_server = subprocess.Popen(
-        [str(BIN / "dagster"), "api", "grpc", "--python-file", "tests/dagster/fast_defs.py",
-         "--host", "127.0.0.1", "--port", str(port), "--location-name", location],
-        cwd=PROJECT_ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    journal = tmp_path / "dagster-code.journal"
+    with journal.open("wb") as journal_file:
+        code_server = subprocess.Popen(
+            [str(BIN / "dagster"), "api", "grpc", "--python-file", "tests/dagster/fast_defs.py",
+             "--host", "127.0.0.1", "--port", str(port), "--location-name", location],
+            cwd=PROJECT_ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=journal_file,
+        )  # fmt: skip
     daemon = None
     try:
         wait_for_port(port, code_server, 120)
@@ -96,7 +99,7 @@ def services(platform_env: PlatformPaths, tmp_path: Path) -> Iterator[Services]:
             [str(BIN / "dagster-daemon"), "run", "--workspace", str(workspace_file)],
             cwd=PROJECT_ROOT, env=daemon_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
-        yield Services(home, workspace_file, env, code_server.pid)
+        yield Services(home, workspace_file, env, code_server.pid, journal)
     finally:
         for process in (daemon, code_server):
             if process is not None:
@@ -154,6 +157,10 @@ def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
     scheduled = wait_for_run(env, {"dagster/schedule_name": "every_minute"}, 240)
     assert scheduled["status"] == "SUCCESS", scheduled
     assert (home / "storage").is_dir()  # SQLite run storage under the (swapped) Dagster home
+    # A run's output is in the code server's journal, and only there (deploy/dagster.yaml's
+    # compute_logs): Dagster's default would also write it to files under storage/.
+    assert f"stripe {YESTERDAY.isoformat()}: load " in services.journal.read_text(errors="replace")
+    assert not list((home / "storage").rglob("compute_logs")), "run output copied to files"
 
     # The README's operator commands, against the same instance
     def command(*args: str) -> subprocess.CompletedProcess[str]:

@@ -53,3 +53,5 @@ def test_dagster_accepts_the_instance_config(tmp_path: Path, monkeypatch) -> Non
         # a hung run is cancelled, not left to block the one-run queue for good
         assert instance.run_monitoring_max_runtime_seconds == 6 * 3600
         assert instance.get_settings("telemetry") == {"enabled": False}
+        # a run's output goes to the code server's journal only: no tail processes, no files
+        assert type(instance.compute_log_manager).__name__ == "NoOpComputeLogManager"
