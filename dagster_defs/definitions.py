@@ -13,6 +13,7 @@ from dagster import (
 )
 
 from dagster_defs.checks import raw_table_checks
+from dagster_defs.heap import release_free_heap
 from dagster_defs.lake_assets import source_assets
 from dagster_defs.sqlmesh_assets import sqlmesh_assets
 from sources.registry import enabled_source_names, source_spec
@@ -41,3 +42,5 @@ defs = Definitions(
     jobs=[daily_job],
     schedules=[daily_schedule],
 )
+
+release_free_heap()  # what building all this dropped: the code server idles on it all day
