@@ -79,15 +79,19 @@ def tree(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
-        try:
-            cmdline = Path(f"/proc/{current}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        if b"-m sandbox" in cmdline:
+        cmdline = command_line(current).replace(b"\0", b" ")
+        if not cmdline or b"-m sandbox" in cmdline:
             continue
         found.append(current)
         todo += children(current)
     return found
+
+
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # ended meanwhile
+        return b""
 
 
 def children(pid: int) -> list[int]:
@@ -188,6 +192,9 @@ def measure(volume: float, sources: list[str]) -> dict[str, Any]:
                 check=True, env=env, **quiet,
             )  # fmt: skip
             peak_total = peak_run = peak_run_rss = 0.0
+            # the run's peak while one of its loads runs in a step process, and while none does
+            # (SQLMesh's steps run in the run's own process): which of the two sets the peak
+            peak_loading = peak_transforming = 0.0
             status = "TIMEOUT"
             started = time.monotonic()
             while time.monotonic() - started < 1800:
@@ -195,6 +202,11 @@ def measure(volume: float, sources: list[str]) -> dict[str, Any]:
                 run_pss = sum(pss_mb(pid) for pid in server_tree[1:])
                 total = sum(pss_mb(pid) for pid in server_tree) + pss_mb(daemon.pid)
                 peak_total, peak_run = max(peak_total, total), max(peak_run, run_pss)
+                runs = [pid for pid in children(server.pid) if b"spawn_main" in command_line(pid)]
+                if any(children(pid) for pid in runs):
+                    peak_loading = max(peak_loading, run_pss)
+                else:
+                    peak_transforming = max(peak_transforming, run_pss)
                 peak_run_rss = max(peak_run_rss, sum(pss_mb(pid, "Rss") for pid in server_tree[1:]))
                 ended = run_status(home)
                 if ended:
@@ -208,6 +220,8 @@ def measure(volume: float, sources: list[str]) -> dict[str, Any]:
         **idle,
         "run_peak": peak_run,
         "run_peak_rss": peak_run_rss,
+        "run_peak_loading": peak_loading,
+        "run_peak_transforming": peak_transforming,
         "all_peak": peak_total,
         "seconds": seconds,
         "status": status,
@@ -240,6 +254,11 @@ def main() -> None:
         print(
             f"{volume:>5g}x | {m['code_server_idle_rss']:>16.0f} | {m['daemon_idle_rss']:>11.0f} "
             f"| {m['run_peak_rss']:>8.0f}"
+        )
+    print("run peak (PSS MiB): volume | while a load runs (step process) | while none does")
+    for volume, m in rows:
+        print(
+            f"{volume:>5g}x | {m['run_peak_loading']:>32.0f} | {m['run_peak_transforming']:>15.0f}"
         )
     failed = [f"{volume:g}x" for volume, m in rows if m["status"] != "SUCCESS"]
     if failed:  # a run that stopped early peaks low: its numbers say nothing about the budget

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmarks.dagster_memory import children, unit_environment
+from benchmarks.dagster_memory import children, command_line, unit_environment
 from destinations.settings import PROJECT_ROOT
 from tests.conftest import PlatformPaths
 from tests.processes import outlived
@@ -183,13 +183,6 @@ def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
     )  # fmt: skip
     assert backfill.returncode == 0, backfill.stdout + backfill.stderr
     assert "Launched backfill job" in backfill.stdout
-
-
-def command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:  # ended meanwhile
-        return b""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
