@@ -47,6 +47,16 @@ class WarehouseSettings(BaseConfiguration):
     bigquery_project: str | None = None
     bigquery_location: str = "EU"
     sqlmesh_state_path: str = "/var/dagster/sqlmesh/state.duckdb"  # with bigquery only
+    # What SQLMesh's DuckDB may hold while it builds models; past the limit it spills to a
+    # `.tmp` folder beside the database. DuckDB's own defaults (80% of RAM, a thread per core)
+    # let a daily run's peak grow with the data: at 10x sandbox volume, ~30 MiB more, per-thread
+    # working memory mostly (benchmarks/dagster_memory.py). One thread cost no time there.
+    duckdb_memory_limit: str = "128MB"
+    duckdb_threads: int = 1
+
+    def duckdb_settings(self) -> dict[str, str | int]:
+        """DuckDB connection settings for the warehouse and SQLMesh's state file."""
+        return {"memory_limit": self.duckdb_memory_limit, "threads": self.duckdb_threads}
 
     def resolved_duckdb_path(self) -> Path:
         path = Path(self.duckdb_path).expanduser()

@@ -34,7 +34,10 @@ warehouse = warehouse_settings()
 
 gateways = {
     "local": GatewayConfig(
-        connection=DuckDBConnectionConfig(database=str(warehouse.resolved_duckdb_path())),
+        connection=DuckDBConnectionConfig(
+            database=str(warehouse.resolved_duckdb_path()),
+            connector_config=warehouse.duckdb_settings(),
+        ),
     )
 }
 default_gateway = "local"
@@ -46,7 +49,9 @@ if state_file is not None:
             project=warehouse.bigquery_project,
             location=warehouse.bigquery_location,
         ),
-        state_connection=DuckDBConnectionConfig(database=str(state_file)),
+        state_connection=DuckDBConnectionConfig(
+            database=str(state_file), connector_config=warehouse.duckdb_settings()
+        ),
     )
     default_gateway = "bigquery"
 
