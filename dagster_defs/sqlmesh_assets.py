@@ -10,6 +10,7 @@ staging models (and the marts), not everyone else's.
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,7 +33,12 @@ from dagster_defs.sqlmesh_audits import (
     audit_check_spec,
     audit_models,
 )
-from destinations.settings import PROJECT_ROOT, lake_settings, warehouse_settings
+from destinations.settings import (
+    PROJECT_ROOT,
+    WarehouseSettings,
+    lake_settings,
+    warehouse_settings,
+)
 from destinations.sqlmesh_state import backup_state, restore_state
 from sources.registry import enabled_source_names
 
@@ -81,29 +87,52 @@ def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[Aud
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True)
         restore_state(state_file, lake_url)  # a rebuilt VM starts from the last run's state
-    context = Context(paths=str(SQLMESH_PROJECT), gateway=gateway)
-    try:
-        # Only these models (another source's may not have loaded), and only intervals up to
-        # and including `day`: a day is never marked done before its raw partition exists.
-        up_to_day = (day + timedelta(days=1)).isoformat()
-        # skip_tests: the project's unit tests are about the code, which CI tests before it
-        # deploys; run here they would cost every step ~40 MB (pytest) and seconds, for nothing
-        context.plan(
-            auto_apply=True,
-            no_prompts=True,
-            skip_tests=True,
-            select_models=list(names),
-            execution_time=up_to_day,
-        )
-        status = context.run(execution_time=up_to_day, select_models=list(names))
-        audits = audit_models(context, names, day) if not status.is_failure else {}
-    finally:
-        context.close()
-        if state_file is not None and state_file.exists():
-            backup_state(state_file, lake_url)
+    with out_of_memory_named(names, warehouse):
+        context = Context(paths=str(SQLMESH_PROJECT), gateway=gateway)
+        try:
+            # Only these models (another source's may not have loaded), and only intervals up to
+            # and including `day`: a day is never marked done before its raw partition exists.
+            up_to_day = (day + timedelta(days=1)).isoformat()
+            # skip_tests: the project's unit tests are about the code, which CI tests before it
+            # deploys; run here they would cost every step ~40 MB (pytest) and seconds, for nothing
+            context.plan(
+                auto_apply=True,
+                no_prompts=True,
+                skip_tests=True,
+                select_models=list(names),
+                execution_time=up_to_day,
+            )
+            status = context.run(execution_time=up_to_day, select_models=list(names))
+            audits = audit_models(context, names, day) if not status.is_failure else {}
+        finally:
+            context.close()
+            if state_file is not None and state_file.exists():
+                backup_state(state_file, lake_url)
     if status.is_failure:
         raise RuntimeError(f"sqlmesh run failed for {', '.join(names)}")
     return str(status.name), audits
+
+
+@contextmanager
+def out_of_memory_named(names: Sequence[str], warehouse: WarehouseSettings) -> Iterator[None]:
+    """Re-raise DuckDB running out of its memory budget, wherever SQLMesh wrapped it, as one
+    line naming our settings: DuckDB's own message suggests `SET memory_limit`."""
+    try:
+        yield
+    except Exception as error:
+        import duckdb  # loaded already: SQLMesh's DuckDB (warehouse or state) imports it
+
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, duckdb.OutOfMemoryException):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        raise RuntimeError(
+            f"sqlmesh: DuckDB ran out of memory building {', '.join(names)} within "
+            f"warehouse.duckdb_memory_limit = {warehouse.duckdb_memory_limit!r} and "
+            f"warehouse.duckdb_threads = {warehouse.duckdb_threads}: raise the limit "
+            "(env WAREHOUSE__DUCKDB_MEMORY_LIMIT) or lower the threads"
+        ) from cause
 
 
 def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition:

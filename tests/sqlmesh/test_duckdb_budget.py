@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pytest
 
+from dagster_defs.sqlmesh_assets import run_models
 from destinations.settings import PROJECT_ROOT
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
@@ -32,3 +35,18 @@ def test_sqlmesh_connects_to_the_warehouse_with_the_configured_budget(
     finally:
         context.close()
     assert row == (duckdb_reads(memory_limit), threads)
+
+
+def test_running_out_of_the_budget_names_the_setting_to_raise(
+    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # far too little for SQLMesh to even write its state: DuckDB fails its first allocations
+    monkeypatch.setenv("WAREHOUSE__DUCKDB_MEMORY_LIMIT", "256KB")
+    with pytest.raises(RuntimeError) as raised:
+        run_models(["staging.stg_fx__rates_daily"], date(2026, 12, 6))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "staging.stg_fx__rates_daily" in message
+    assert "warehouse.duckdb_memory_limit = '256KB'" in message
+    assert "WAREHOUSE__DUCKDB_MEMORY_LIMIT" in message
+    assert isinstance(raised.value.__cause__, duckdb.OutOfMemoryException)
