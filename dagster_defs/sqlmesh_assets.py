@@ -40,6 +40,7 @@ from destinations.settings import (
     warehouse_settings,
 )
 from destinations.sqlmesh_state import backup_state, restore_state
+from sources.errors import error_chain
 from sources.registry import enabled_source_names
 
 SQLMESH_PROJECT = PROJECT_ROOT / "sqlmesh"
@@ -122,9 +123,10 @@ def out_of_memory_named(names: Sequence[str], warehouse: WarehouseSettings) -> I
     except Exception as error:
         import duckdb  # loaded already: SQLMesh's DuckDB (warehouse or state) imports it
 
-        cause: BaseException | None = error
-        while cause is not None and not isinstance(cause, duckdb.OutOfMemoryException):
-            cause = cause.__cause__ or cause.__context__
+        cause = next(
+            (seen for seen in error_chain(error) if isinstance(seen, duckdb.OutOfMemoryException)),
+            None,
+        )
         if cause is None:
             raise
         raise RuntimeError(

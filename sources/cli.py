@@ -21,7 +21,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from destinations.load import load_source
 from destinations.settings import SettingError, lake_settings, warehouse_settings
 from sources.apis import api_endpoint
-from sources.errors import SourceError
+from sources.errors import SourceError, error_chain
 from sources.registry import SourceSpec
 
 EPILOG = """\
@@ -115,13 +115,11 @@ def missing_setting_message(error: ConfigFieldMissingException) -> str:
 
 def one_line(error: BaseException) -> str:
     """The innermost error we wrote ourselves, else the error's first line."""
-    seen: BaseException | None = error
-    while seen is not None:
+    for seen in error_chain(error):
         if isinstance(seen, SourceError | SettingError):
             return str(seen)
         if isinstance(seen, ConfigFieldMissingException):
             return missing_setting_message(seen)
-        seen = getattr(seen, "exception", None) or seen.__cause__ or seen.__context__
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
