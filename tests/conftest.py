@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def sqlmesh_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """SQLMesh's render cache in this process's own folder: pytest-xdist runs tests in two
+    processes at once, and the project's `sqlmesh/.cache` would be written by both."""
+    cache = tmp_path_factory.mktemp("sqlmesh-cache")
+    before = os.environ.get("WAREHOUSE__SQLMESH_CACHE_DIR")
+    os.environ["WAREHOUSE__SQLMESH_CACHE_DIR"] = str(cache)
+    yield cache
+    if before is None:
+        del os.environ["WAREHOUSE__SQLMESH_CACHE_DIR"]
+    else:
+        os.environ["WAREHOUSE__SQLMESH_CACHE_DIR"] = before
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ def test_schedule_runs_yesterdays_partition() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # the README command below runs the job on each Python
 def test_second_daily_run_loads_only_the_new_day(
     instance: Any, platform_env: PlatformPaths
 ) -> None:

@@ -26,7 +26,8 @@ from destinations.settings import PROJECT_ROOT
 from tests.conftest import PlatformPaths
 from tests.processes import outlived
 
-pytestmark = pytest.mark.slow
+# the daemon and code server run the same job on every Python; the in-process job runs on each
+pytestmark = [pytest.mark.slow, pytest.mark.version_agnostic]
 
 BIN = Path(sys.executable).parent
 YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date()

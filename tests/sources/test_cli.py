@@ -18,6 +18,7 @@ def run_sources(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # each source's own tests run on every Python
 def test_local_run_starts_the_sandbox_and_fills_lake_and_raw_tables(
     platform_env: PlatformPaths,
 ) -> None:

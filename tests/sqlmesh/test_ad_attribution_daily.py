@@ -195,6 +195,7 @@ def load(specs: Sequence[SourceSpec], first: date, last: date) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # SQL on DuckDB
 def test_ad_attribution_daily_matches_the_organisation(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:

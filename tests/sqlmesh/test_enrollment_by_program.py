@@ -135,6 +135,7 @@ def daily_run_time(day: date) -> datetime:
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # SQL on DuckDB
 def test_enrollment_by_program_matches_the_organisation_and_late_payers_turn_paid(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:

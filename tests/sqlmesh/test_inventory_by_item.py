@@ -76,6 +76,7 @@ def expected_rows(org: Organisation, as_of: date) -> dict[str, Row]:
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # SQL on DuckDB
 def test_inventory_by_item_matches_the_organisations_stock_and_sales(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:

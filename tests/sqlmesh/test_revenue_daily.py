@@ -28,6 +28,7 @@ CENT = Decimal("0.01")
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # SQL on DuckDB
 def test_revenue_daily_reconciles_to_the_processors_balance_transactions(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:

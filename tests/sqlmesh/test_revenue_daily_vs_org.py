@@ -139,6 +139,7 @@ def differences(found: dict[Key, Figures], expected: dict[Key, Figures]) -> list
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # SQL on DuckDB
 def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,6 +31,7 @@ def test_every_model_renders_as_valid_bigquery_sql(platform_env: PlatformPaths) 
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # SQL on DuckDB
 def test_staging_keeps_the_latest_version_of_each_stripe_object(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
