@@ -31,17 +31,28 @@ class PlatformPaths:
     pipelines: Path
 
 
+def platform_settings(root: Path) -> tuple[PlatformPaths, dict[str, str]]:
+    """A fresh platform under `root`: its paths, and the settings (environment variables) that
+    point the lake, the warehouse and dlt's data folder at them."""
+    paths = PlatformPaths(
+        lake=root / "lake",
+        warehouse=root / "warehouse.duckdb",
+        pipelines=root / "dlt" / "pipelines",
+    )
+    settings = {
+        "LAKE__BUCKET_URL": str(paths.lake),
+        "WAREHOUSE__KIND": "duckdb",
+        "WAREHOUSE__DUCKDB_PATH": str(paths.warehouse),
+        "DLT_DATA_DIR": str(root / "dlt"),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+    }
+    return paths, settings
+
+
 @pytest.fixture
 def platform_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PlatformPaths:
     """Point lake, warehouse and dlt's data folder at a fresh temporary directory."""
-    paths = PlatformPaths(
-        lake=tmp_path / "lake",
-        warehouse=tmp_path / "warehouse.duckdb",
-        pipelines=tmp_path / "dlt" / "pipelines",
-    )
-    monkeypatch.setenv("LAKE__BUCKET_URL", str(paths.lake))
-    monkeypatch.setenv("WAREHOUSE__KIND", "duckdb")
-    monkeypatch.setenv("WAREHOUSE__DUCKDB_PATH", str(paths.warehouse))
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    paths, settings = platform_settings(tmp_path)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
     return paths

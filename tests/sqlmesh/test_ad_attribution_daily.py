@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -31,15 +31,12 @@ from sources.cli import main as load_cli
 from sources.facebook_ads import SPEC as FACEBOOK_ADS
 from sources.google_ads import SPEC as GOOGLE_ADS
 from sources.google_analytics import SPEC as GOOGLE_ANALYTICS
-from sources.paypal import SPEC as PAYPAL
 from sources.registry import SourceSpec
-from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
-from tests.conftest import PlatformPaths
+from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
 from tests.sqlmesh.sandbox_org import sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
-TODAY = datetime.now(UTC).date()
 MART = "marts.ad_attribution_daily"
 MODELS = [
     "staging.stg_google_ads__campaigns",
@@ -196,14 +193,15 @@ def load(specs: Sequence[SourceSpec], first: date, last: date) -> None:
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
+@PAYMENTS_GROUP
 def test_ad_attribution_daily_matches_the_organisation(
-    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+    payments_loaded: PaymentsLoaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
-    first, last = TODAY - timedelta(days=3), TODAY - timedelta(days=1)
+    first, last = payments_loaded.first, payments_loaded.last  # Stripe, PayPal: loaded
     # each source's first day backfills from its start_date; the next days re-read lookbacks,
     # so restated ad days and GA4 days land in several partitions and staging must dedupe them
-    load([STRIPE, PAYPAL, GOOGLE_ADS, FACEBOOK_ADS, GOOGLE_ANALYTICS], first, last)
+    load([GOOGLE_ADS, FACEBOOK_ADS, GOOGLE_ANALYTICS], first, last)
 
     context = Context(paths=str(SQLMESH), gateway="local")
     try:
@@ -216,7 +214,7 @@ def test_ad_attribution_daily_matches_the_organisation(
     assert audited, "an audit failed (SQLMesh printed which above)"
 
     expected = expected_totals(sandbox_org(), last)
-    with duckdb.connect(str(platform_env.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(payments_loaded.paths.warehouse), read_only=True) as connection:
         mart = mart_totals(connection)
         assert mart.keys() == expected.keys()
         for channel, want in expected.items():

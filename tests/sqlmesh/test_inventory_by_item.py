@@ -19,15 +19,11 @@ import pytest
 
 from destinations.settings import PROJECT_ROOT
 from sandbox.org import Organisation, utc_date
-from sources.cli import main as load_cli
-from sources.paypal import SPEC as PAYPAL
-from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
-from tests.conftest import PlatformPaths
+from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
 from tests.sqlmesh.sandbox_org import end_of, load_sheets, sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
-TODAY = datetime.now(UTC).date()
 DAY = timedelta(days=1)
 MART = "marts.inventory_by_item"
 MODELS = (
@@ -77,14 +73,13 @@ def expected_rows(org: Organisation, as_of: date) -> dict[str, Row]:
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
+@PAYMENTS_GROUP
 def test_inventory_by_item_matches_the_organisations_stock_and_sales(
-    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+    payments_loaded: PaymentsLoaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
     org = sandbox_org()
-    first, last = TODAY - 3 * DAY, TODAY - DAY
-    period = ["--start", str(first), "--end", str(last), "--quiet"]
-    assert load_cli([STRIPE, PAYPAL], period) == 0
+    first, last = payments_loaded.first, payments_loaded.last  # Stripe, PayPal: loaded
     load_sheets(org, [first, first + DAY, last])
 
     context = Context(paths=str(SQLMESH), gateway="local")
@@ -104,7 +99,7 @@ def test_inventory_by_item_matches_the_organisations_stock_and_sales(
         context.close()
     assert audited, "an audit failed (SQLMesh printed which above)"
 
-    with duckdb.connect(str(platform_env.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(payments_loaded.paths.warehouse), read_only=True) as connection:
         found = {
             row[0]: tuple(row[1:])
             for row in connection.execute(f"SELECT sku, {COLUMNS} FROM {MART}").fetchall()

@@ -9,33 +9,26 @@ are not revenue.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
 import pytest
 
 from destinations.settings import PROJECT_ROOT
-from sources.cli import main as load_cli
-from sources.paypal import SPEC as PAYPAL
-from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
-from tests.conftest import PlatformPaths
+from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
-TODAY = datetime.now(UTC).date()
 CENT = Decimal("0.01")
 
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
+@PAYMENTS_GROUP
 def test_revenue_daily_reconciles_to_the_processors_balance_transactions(
-    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+    payments_loaded: PaymentsLoaded,
 ) -> None:
-    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
-    first, last = TODAY - timedelta(days=3), TODAY - timedelta(days=1)
-    period = ["--start", str(first), "--end", str(last), "--quiet"]
-    assert load_cli([STRIPE, PAYPAL], period) == 0
+    last = payments_loaded.last  # Stripe and PayPal loaded for the last three days
 
     context = Context(paths=str(SQLMESH), gateway="local")
     try:
@@ -46,7 +39,7 @@ def test_revenue_daily_reconciles_to_the_processors_balance_transactions(
         context.close()
     assert audited, "an audit failed (SQLMesh printed which above)"
 
-    with duckdb.connect(str(platform_env.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(payments_loaded.paths.warehouse), read_only=True) as connection:
 
         def rows(sql: str, *params: object) -> dict[str, tuple[object, ...]]:
             """Currency -> the five money sums of `sql`."""

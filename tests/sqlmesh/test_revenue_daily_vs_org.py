@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import dlt
@@ -34,16 +34,11 @@ import pytest
 
 from destinations.settings import PROJECT_ROOT
 from sandbox.org import Organisation, Purchase, utc_date
-from sources.cli import main as load_cli
-from sources.paypal import SPEC as PAYPAL
-from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
-from tests.conftest import PlatformPaths
+from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
 from tests.sqlmesh.sandbox_org import sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
-TODAY = datetime.now(UTC).date()
-DAY = timedelta(days=1)
 MART = "marts.revenue_daily"
 CENT = Decimal("0.01")
 STRIPE_SETTLEMENT = "usd"  # the Stripe account's currency: every balance transaction is in it
@@ -140,13 +135,11 @@ def differences(found: dict[Key, Figures], expected: dict[Key, Figures]) -> list
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
+@PAYMENTS_GROUP
 def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
-    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+    payments_loaded: PaymentsLoaded,
 ) -> None:
-    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
-    first, last = TODAY - 3 * DAY, TODAY - DAY
-    period = ["--start", str(first), "--end", str(last), "--quiet"]
-    assert load_cli([STRIPE, PAYPAL], period) == 0
+    first, last = payments_loaded.first, payments_loaded.last  # the last three days
 
     context = Context(paths=str(SQLMESH), gateway="local")
     try:
@@ -160,7 +153,7 @@ def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
         backfill_from = date.fromisoformat(str(dlt.config[f"sources.{source}.start_date"]))
         assert backfill_from <= org.start, f"sources.{source}.start_date is after {org.start}"
     expected = expected_rows(org, last)
-    found = mart_rows(str(platform_env.warehouse))
+    found = mart_rows(str(payments_loaded.paths.warehouse))
     mismatched = differences(found, expected)
     assert not mismatched, f"{len(mismatched)} rows differ:\n" + "\n".join(mismatched[:40])
 

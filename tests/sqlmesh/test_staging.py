@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import duckdb
 import pytest
 import sqlglot
 
 from destinations.settings import PROJECT_ROOT
-from sources.cli import main as load_cli
-from sources.paypal import SPEC as PAYPAL
-from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
+from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
-TODAY = datetime.now(UTC).date()
 
 
 def test_every_model_renders_as_valid_bigquery_sql(platform_env: PlatformPaths) -> None:
@@ -32,19 +27,16 @@ def test_every_model_renders_as_valid_bigquery_sql(platform_env: PlatformPaths) 
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
+@PAYMENTS_GROUP
 def test_staging_keeps_the_latest_version_of_each_stripe_object(
-    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+    payments_loaded: PaymentsLoaded,
 ) -> None:
-    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
-    first, second = TODAY - timedelta(days=3), TODAY - timedelta(days=2)
-    # PayPal too: the project's staging reads its raw table, and a plan needs every model's inputs
-    assert load_cli([STRIPE, PAYPAL], ["--start", str(first), "--end", str(second), "--quiet"]) == 0
-
+    # Stripe and PayPal are loaded for three days (PayPal too: a plan needs every model's inputs)
     context = Context(paths=str(SQLMESH), gateway="local")
     context.plan(auto_apply=True, no_prompts=True)
     context.close()
 
-    with duckdb.connect(str(platform_env.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(payments_loaded.paths.warehouse), read_only=True) as connection:
 
         def one(sql: str) -> tuple[object, ...]:
             row = connection.execute(sql).fetchone()
