@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +14,9 @@ def sqlmesh_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """SQLMesh's render cache in this process's own folder: pytest-xdist runs tests in two
     processes at once, and the project's `sqlmesh/.cache` would be written by both."""
     cache = tmp_path_factory.mktemp("sqlmesh-cache")
-    before = os.environ.get("WAREHOUSE__SQLMESH_CACHE_DIR")
-    os.environ["WAREHOUSE__SQLMESH_CACHE_DIR"] = str(cache)
-    yield cache
-    if before is None:
-        del os.environ["WAREHOUSE__SQLMESH_CACHE_DIR"]
-    else:
-        os.environ["WAREHOUSE__SQLMESH_CACHE_DIR"] = before
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("WAREHOUSE__SQLMESH_CACHE_DIR", str(cache))
+        yield cache
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,15 @@ from sources.stripe import SPEC as STRIPE
 from tests.conftest import PlatformPaths, platform_settings
 
 TODAY = datetime.now(UTC).date()
-# the marts' tests share xdist's process with this group, so the loads below run once
-PAYMENTS_GROUP = pytest.mark.xdist_group("payments_loaded")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups to name the nodes
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that use `payments_loaded` run in one of xdist's processes (`--dist loadgroup`),
+    so the loads below run once."""
+    for item in items:
+        if "payments_loaded" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("payments_loaded"))
 
 
 @dataclass(frozen=True)

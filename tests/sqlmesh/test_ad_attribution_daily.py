@@ -33,7 +33,7 @@ from sources.google_ads import SPEC as GOOGLE_ADS
 from sources.google_analytics import SPEC as GOOGLE_ANALYTICS
 from sources.registry import SourceSpec
 from sqlmesh import Context
-from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
+from tests.sqlmesh.conftest import PaymentsLoaded
 from tests.sqlmesh.sandbox_org import sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
@@ -193,7 +193,6 @@ def load(specs: Sequence[SourceSpec], first: date, last: date) -> None:
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
-@PAYMENTS_GROUP
 def test_ad_attribution_daily_matches_the_organisation(
     payments_loaded: PaymentsLoaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:

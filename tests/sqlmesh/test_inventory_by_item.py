@@ -20,7 +20,7 @@ import pytest
 from destinations.settings import PROJECT_ROOT
 from sandbox.org import Organisation, utc_date
 from sqlmesh import Context
-from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
+from tests.sqlmesh.conftest import PaymentsLoaded
 from tests.sqlmesh.sandbox_org import end_of, load_sheets, sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
@@ -73,7 +73,6 @@ def expected_rows(org: Organisation, as_of: date) -> dict[str, Row]:
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
-@PAYMENTS_GROUP
 def test_inventory_by_item_matches_the_organisations_stock_and_sales(
     payments_loaded: PaymentsLoaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:

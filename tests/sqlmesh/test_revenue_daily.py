@@ -16,7 +16,7 @@ import pytest
 
 from destinations.settings import PROJECT_ROOT
 from sqlmesh import Context
-from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
+from tests.sqlmesh.conftest import PaymentsLoaded
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
 CENT = Decimal("0.01")
@@ -24,7 +24,6 @@ CENT = Decimal("0.01")
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
-@PAYMENTS_GROUP
 def test_revenue_daily_reconciles_to_the_processors_balance_transactions(
     payments_loaded: PaymentsLoaded,
 ) -> None:

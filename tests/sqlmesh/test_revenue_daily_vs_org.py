@@ -35,7 +35,7 @@ import pytest
 from destinations.settings import PROJECT_ROOT
 from sandbox.org import Organisation, Purchase, utc_date
 from sqlmesh import Context
-from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
+from tests.sqlmesh.conftest import PaymentsLoaded
 from tests.sqlmesh.sandbox_org import sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
@@ -135,7 +135,6 @@ def differences(found: dict[Key, Figures], expected: dict[Key, Figures]) -> list
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
-@PAYMENTS_GROUP
 def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
     payments_loaded: PaymentsLoaded,
 ) -> None:

@@ -9,7 +9,7 @@ import sqlglot
 from destinations.settings import PROJECT_ROOT
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
-from tests.sqlmesh.conftest import PAYMENTS_GROUP, PaymentsLoaded
+from tests.sqlmesh.conftest import PaymentsLoaded
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
 
@@ -27,7 +27,6 @@ def test_every_model_renders_as_valid_bigquery_sql(platform_env: PlatformPaths) 
 
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
-@PAYMENTS_GROUP
 def test_staging_keeps_the_latest_version_of_each_stripe_object(
     payments_loaded: PaymentsLoaded,
 ) -> None:
