@@ -16,6 +16,7 @@ from dagster_defs.checks import raw_table_checks
 from dagster_defs.heap import release_free_heap
 from dagster_defs.lake_assets import source_assets
 from dagster_defs.sqlmesh_assets import sqlmesh_assets
+from sources.clock import NIGHTLY_RUN
 from sources.registry import enabled_source_names, source_spec
 
 lake_assets = [source_assets(source_spec(name)) for name in enabled_source_names()]
@@ -34,7 +35,9 @@ daily_job = define_asset_job(
 )
 
 # Ticks at 02:00 UTC and runs the partition of the day before.
-daily_schedule = build_schedule_from_partitioned_job(daily_job, hour_of_day=2, minute_of_hour=0)
+daily_schedule = build_schedule_from_partitioned_job(
+    daily_job, hour_of_day=NIGHTLY_RUN.hour, minute_of_hour=NIGHTLY_RUN.minute
+)
 
 defs = Definitions(
     assets=[*lake_assets, *transform_assets],

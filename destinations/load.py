@@ -39,6 +39,11 @@ class LoadSummary:
     seconds: float = 0.0
 
     def render(self) -> str:
+        if not self.load_id:
+            return (
+                f"{self.source} {self.run_date.isoformat()}: nothing loaded in "
+                f"{self.seconds:.1f}s (every table skipped; the date's partitions are as they were)"
+            )
         lines = [
             f"{self.source} {self.run_date.isoformat()}: load {self.load_id} "
             f"in {self.seconds:.1f}s",
@@ -87,6 +92,11 @@ def load_source(
         pipeline = pipeline.drop()
     info = pipeline.run(source, loader_file_format="parquet")
     info.raise_on_failed_jobs()
+    if not info.loads_ids:
+        # Every resource chose to yield nothing (a sheet outside its date's nightly run): no
+        # package, nothing written, the date's partitions untouched.
+        seconds = time.monotonic() - started
+        return LoadSummary(source.name, run_date, lake_url, load_id="", seconds=seconds)
     load_id = _only_load_id(info)
 
     schema = pipeline.schemas[source.name]

@@ -7,17 +7,20 @@ shape the demo organisation (seed, volume, date range) and where to listen.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
+from sandbox.control import Fault
 from sandbox.facebook_ads import cli as facebook_ads_cli
 from sandbox.google_ads import cli as google_ads_cli
 from sandbox.google_analytics import cli as ga4_cli
 from sandbox.google_sheets import cli as sheets_cli
+from sandbox.org import FIRST_DAY, LAST_DAY
 from sandbox.paypal import cli as paypal_cli
 from sandbox.stripe import cli as stripe_cli
 
@@ -40,6 +43,35 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}") from exc
+
+
+def _instant(value: str) -> int:
+    """Epoch seconds from `1764900000` or `2026-12-05T02:00:00Z` (UTC unless an offset is given)."""
+    if value.strip().lstrip("-").isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"not epoch seconds or an ISO time like 2026-12-05T02:00:00Z: {value!r}"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _faults(value: str) -> list[dict[str, object]]:
+    try:
+        specs = json.loads(value)
+        if isinstance(specs, dict):
+            specs = [specs]
+        if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+            raise ValueError("not a list of objects")
+        for spec in specs:
+            Fault.from_spec(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--faults: {exc}: {value!r}") from exc
+    return specs
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,14 +97,25 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start",
         type=_date,
-        help="first day of the organisation's history (default: end - 120 days)",
+        default=FIRST_DAY,
+        help="first day of the organisation's history (default: %(default)s)",
     )
-    parser.add_argument("--end", type=_date, help="last day of history (default: today, UTC)")
+    parser.add_argument(
+        "--end", type=_date, default=LAST_DAY, help="last day of its history (default: %(default)s)"
+    )
     parser.add_argument(
         "--now",
-        type=int,
-        help="the emulator's clock as epoch seconds; only what happened by then is served "
-        "(default: the last second of --end)",
+        type=_instant,
+        help="the emulator's clock, standing still: epoch seconds or an ISO time "
+        "(2026-12-05T02:00:00Z); only what happened by then is served, as the API showed it "
+        "then (default: the wall clock, ticking)",
+    )
+    parser.add_argument(
+        "--faults",
+        type=_faults,
+        help="faults armed at start, a JSON list of what POST /_sandbox/faults takes, e.g. "
+        '\'[{"status": 429, "retry_after": 1, "count": 3}, {"status": 503}]\': the next '
+        "matching requests fail",
     )
     parser.add_argument(
         "--stop-on-stdin-eof",
@@ -100,10 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.end is None:
-        args.end = datetime.now(UTC).date()
-    if args.start is None:
-        args.start = args.end - timedelta(days=120)
     if args.start > args.end:
         print(f"--start {args.start} is after --end {args.end}", file=sys.stderr)
         return 2

@@ -10,7 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.org import Organisation
 
 DAY = 86_400
 MAX_LOGGED_REQUESTS = 100_000
@@ -113,14 +116,33 @@ class RequestLog:
 
 
 class Clock:
-    """The emulator's `now`: what has happened by then is all an API call can see."""
+    """The emulator's `now`: what has happened by then is all an API call can see.
 
-    def __init__(self, now: int, start: int, end: int) -> None:
-        self.now = now
+    Unset, it is the wall clock, ticking; set (`--now`, `POST /_sandbox/clock`, or assigning
+    `now`), it stands still where it was put, so every request of a run sees one instant.
+    """
+
+    def __init__(self, now: int | None, start: int, end: int) -> None:
+        self._fixed = now
         self.start = start
         self.end = end
 
+    @classmethod
+    def of(cls, org: Organisation, now: int | None) -> Clock:
+        """The clock of an emulator serving `org`: at `now`, or the wall clock when None."""
+        return cls(now, org.start_epoch, org.end_epoch - 1)
+
+    @property
+    def now(self) -> int:
+        return self._fixed if self._fixed is not None else int(time.time())
+
+    @now.setter
+    def now(self, value: int) -> None:
+        self._fixed = int(value)
+
     def update(self, body: dict[str, Any]) -> None:
+        if body.get("wall_clock"):
+            self._fixed = None
         if "now" in body:
             self.now = int(body["now"])
         if "advance_days" in body:
@@ -128,8 +150,13 @@ class Clock:
         if "advance_seconds" in body:
             self.now += int(body["advance_seconds"])
 
-    def describe(self) -> dict[str, int]:
-        return {"now": self.now, "start": self.start, "end": self.end}
+    def describe(self) -> dict[str, Any]:
+        return {
+            "now": self.now,
+            "start": self.start,
+            "end": self.end,
+            "wall_clock": self._fixed is None,
+        }
 
 
 def handle_control(

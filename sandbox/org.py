@@ -19,6 +19,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 DAY = 86_400
+# The organisation's calendar when nothing else is said: a year, fixed, so that every emulator,
+# and every run, whenever it starts, serves the same world. The clock decides what of it is seen.
+FIRST_DAY = date(2026, 8, 1)
+LAST_DAY = date(2027, 7, 31)
 
 ItemKind = Literal["program", "good"]
 Processor = Literal["stripe", "paypal"]
@@ -996,17 +1000,12 @@ def org_purchase(org: Organisation, purchase_id: str) -> Purchase:
 def build_org(
     seed: int = 7,
     volume: float = 1.0,
-    start: date | None = None,
-    end: date | None = None,
+    start: date = FIRST_DAY,
+    end: date = LAST_DAY,
 ) -> Organisation:
     """Build the organisation for `seed`, covering whole UTC days `start`..`end`.
 
-    `end` defaults to today (UTC) and `start` to 120 days before `end`; tests pin both
-    so the result never depends on the wall clock. `volume` scales customers,
-    purchases, capacities and stock roughly linearly.
+    Nothing here reads the wall clock: the same arguments give the same organisation on any
+    day. `volume` scales customers, purchases, capacities and stock roughly linearly.
     """
-    if end is None:
-        end = datetime.now(UTC).date()
-    if start is None:
-        start = end - timedelta(days=120)
     return _Builder(seed, volume, start, end).build()

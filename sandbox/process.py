@@ -60,6 +60,10 @@ class EmulatorHandle:
     def set_clock(self, now: int) -> int:
         return self._call("POST", "clock", {"now": now})["now"]
 
+    def use_wall_clock(self) -> int:
+        """Let the clock follow the wall clock again, as it does when started without `now`."""
+        return self._call("POST", "clock", {"wall_clock": True})["now"]
+
     def advance_days(self, days: float) -> int:
         return self._call("POST", "clock", {"advance_days": days})["now"]
 

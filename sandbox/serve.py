@@ -9,6 +9,8 @@ import threading
 from types import FrameType
 from typing import Any, Protocol
 
+from sandbox.control import FaultBook
+
 
 class Serving(Protocol):
     """A server `serve_until_stopped` can run: an HTTP server, or one that acts like it."""
@@ -32,6 +34,13 @@ def org_options(args: argparse.Namespace) -> dict[str, Any]:
         "end": args.end,
         "now": args.now,
     }
+
+
+def arm_faults(faults: FaultBook, args: argparse.Namespace) -> None:
+    """Arm `--faults` (a JSON list of what `POST /_sandbox/faults` takes) before serving: how a
+    run that starts its own emulators (`sandbox.faults`) gets a burst of errors."""
+    for spec in args.faults or []:
+        faults.add(spec)
 
 
 def serve_until_stopped(name: str, server: Serving) -> int:

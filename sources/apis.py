@@ -7,14 +7,17 @@ production machine never talks to the sandbox by accident, and the sandbox never
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import dlt
 
 from destinations.settings import SettingError, warehouse_settings
+from sandbox.org import FIRST_DAY, LAST_DAY
+from sources.clock import sandbox_now
 from sources.registry import SourceSpec
 
 
@@ -26,16 +29,39 @@ def use_sandbox() -> bool:
 
 
 def sandbox_options() -> dict[str, Any]:
-    """The demo organisation the emulators serve, from `sandbox.*`: seed, volume and, with
-    `sandbox.history_days`, the first day of its history (else the emulators' 120 days)."""
+    """The demo organisation the emulators serve and their clock, from `sandbox.*`: seed,
+    volume, first and last day of its history (fixed, never the wall clock), `now`, and
+    `faults` to arm in every emulator at start (a JSON list, as `--faults` takes it)."""
     options: dict[str, Any] = {
         "seed": int(dlt.config.get("sandbox.seed") or 7),
         "volume": float(dlt.config.get("sandbox.volume") or 1.0),
+        "start": _day_setting("sandbox.first_day", FIRST_DAY),
+        "end": _day_setting("sandbox.last_day", LAST_DAY),
     }
-    history_days: object = dlt.config.get("sandbox.history_days")
-    if history_days:
-        options["start"] = datetime.now(UTC).date() - timedelta(days=int(str(history_days)))
+    if options["start"] > options["end"]:
+        raise SettingError(
+            f"sandbox.first_day {options['start']} is after sandbox.last_day {options['end']}"
+        )
+    now = sandbox_now()
+    if now is not None:
+        options["now"] = int(now.timestamp())
+    faults: object = dlt.config.get("sandbox.faults")
+    if faults:
+        # dlt hands a JSON value over as parsed; the emulator wants it as JSON again
+        options["faults"] = faults if isinstance(faults, str) else json.dumps(faults)
     return options
+
+
+def _day_setting(name: str, default: date) -> date:
+    value: object = dlt.config.get(name)
+    if value is None or str(value).strip() == "":
+        return default
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise SettingError(f"{name} is {value!r}, not a YYYY-MM-DD date") from None
 
 
 @contextmanager

@@ -1,7 +1,10 @@
 """The slice of source time a run for one date reads, kept in dlt resource state.
 
-A run for date D reads up to the end of D (UTC). It starts where the previous run's window
-ended, or at the configured start date on the first run, so a daily run reads about one day.
+A run for date D reads up to the end of D (UTC); a source whose API filters by instant (Stripe,
+PayPal) reads, in D's own nightly run, up to the run's clock instead (`sources.clock`), so that
+what it loaded and the sheets read in the same run describe one instant. It starts where the
+previous run's window ended, or at the configured start date on the first run, so a daily run
+reads about one day.
 The window used for each date is remembered, so loading a date again reads exactly the same
 slice and replaces that date's partition with the same data: idempotent reloads, which dlt's
 max-cursor incremental cannot give once a partition is replaced. The state rides dlt's state
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from sources.clock import day_start
 
 WINDOWS_KEY = "windows"
 KEEP_WINDOWS = 400  # about a year of daily runs; older dates are rarely reloaded
@@ -36,25 +41,27 @@ class Window:
         return int(self.end.timestamp())
 
 
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def window_for(
     run_date: date,
     start_date: date,
     state: MutableMapping[str, Any],
     lookback: timedelta = timedelta(0),
+    now: datetime | None = None,
 ) -> Window:
     """The window for `run_date`, recorded in `state` (a dlt resource state).
 
     `lookback` re-reads that much before where the previous window ended, for APIs that restate
     recent data (ad conversions, reporting delays); the re-read rows land in this date's
-    partition and staging keeps the latest version of each.
+    partition and staging keeps the latest version of each. With `now` (the run's clock), a run
+    made before the end of the day after `run_date` (its nightly run, or a run of today) reads
+    up to `now`, exclusive (an object made in that second may not exist yet when it is asked
+    for): the next window starts there, so nothing is read twice or skipped.
     """
     windows: dict[str, dict[str, Any]] = state.setdefault(WINDOWS_KEY, {})
     key = run_date.isoformat()
     end = day_start(run_date + timedelta(days=1))
+    if now is not None and now < end + timedelta(days=1):
+        end = now
     if key in windows:
         recorded = windows[key]
         return Window(

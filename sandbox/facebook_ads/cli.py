@@ -6,7 +6,7 @@ import argparse
 
 from sandbox.facebook_ads.account import DEFAULT_ACCOUNT_ID
 from sandbox.facebook_ads.server import DEFAULT_ACCESS_TOKEN, FacebookAdsEmulator, make_server
-from sandbox.serve import org_options, serve_until_stopped
+from sandbox.serve import arm_faults, org_options, serve_until_stopped
 
 HELP = (
     "Facebook Marketing API v26.0 (ad account campaigns, ad sets, ads; insights, sync and "
@@ -53,4 +53,5 @@ def run(args: argparse.Namespace) -> int:
         page_cap=args.page_cap,
         job_polls=args.job_polls,
     )
+    arm_faults(emulator.faults, args)
     return serve_until_stopped("facebook_ads", make_server(emulator, args.host, args.port))

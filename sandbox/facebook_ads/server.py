@@ -22,7 +22,7 @@ from sandbox.control import Clock, FaultBook, RequestLog
 from sandbox.facebook_ads.account import DEFAULT_ACCOUNT_ID, build_account
 from sandbox.facebook_ads.graph import GraphApi, GraphError
 from sandbox.http import Answer, EmulatorHandler, EmulatorServer, not_allowed, serving
-from sandbox.org import build_org
+from sandbox.org import FIRST_DAY, LAST_DAY, build_org
 
 DEFAULT_ACCESS_TOKEN = "EAAsandboxFacebookAdsToken"
 JOBS_CONTROL = "/_sandbox/report_jobs"
@@ -36,8 +36,8 @@ class FacebookAdsEmulator:
         *,
         seed: int = 7,
         volume: float = 1.0,
-        start: date | None = None,
-        end: date | None = None,
+        start: date = FIRST_DAY,
+        end: date = LAST_DAY,
         now: int | None = None,
         access_token: str = DEFAULT_ACCESS_TOKEN,
         app_secret: str | None = None,
@@ -49,9 +49,7 @@ class FacebookAdsEmulator:
         self.org = org
         self.access_token = access_token
         self.app_secret = app_secret
-        self.clock = Clock(
-            now if now is not None else org.end_epoch - 1, org.start_epoch, org.end_epoch - 1
-        )
+        self.clock = Clock.of(org, now)
         self.graph = GraphApi(build_account(org, account_id), page_cap, job_polls)
         self.faults = FaultBook()
         self.requests = RequestLog()

@@ -14,7 +14,7 @@ from sandbox.google_ads.server import (
     OAuthClient,
     start,
 )
-from sandbox.serve import org_options, serve_until_stopped
+from sandbox.serve import arm_faults, org_options, serve_until_stopped
 
 HELP = (
     "Google Ads API v26 (GoogleAdsService SearchStream/Search over gRPC: customer, campaign, "
@@ -51,4 +51,5 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
     )
     # gRPC and the HTTP controls share this one address
+    arm_faults(emulator.faults, args)
     return serve_until_stopped("google_ads", start(emulator, args.host, args.port))

@@ -36,7 +36,7 @@ from sandbox.google_ads.gaql import QueryError, parse
 from sandbox.google_ads.rows import Row, answer, fill
 from sandbox.google_ads.shared_port import SharedPort
 from sandbox.http import Answer, EmulatorHandler, EmulatorServer
-from sandbox.org import build_org, utc_date
+from sandbox.org import FIRST_DAY, LAST_DAY, build_org, utc_date
 
 SERVICE = f"google.ads.googleads.{API_VERSION}.services.GoogleAdsService"
 MAX_BATCH_ROWS = 10_000  # the API streams at most this many rows per response
@@ -78,8 +78,8 @@ class GoogleAdsEmulator:
         *,
         seed: int = 7,
         volume: float = 1.0,
-        start: date | None = None,
-        end: date | None = None,
+        start: date = FIRST_DAY,
+        end: date = LAST_DAY,
         now: int | None = None,
         developer_token: str = DEFAULT_DEVELOPER_TOKEN,
         oauth: OAuthClient | None = None,
@@ -92,9 +92,7 @@ class GoogleAdsEmulator:
         self.developer_token = developer_token
         self.oauth = oauth or OAuthClient()
         self.batch_size = batch_size
-        self.clock = Clock(
-            now if now is not None else org.end_epoch - 1, org.start_epoch, org.end_epoch - 1
-        )
+        self.clock = Clock.of(org, now)
         self.faults = FaultBook()
         self.requests = RequestLog()
         self._access_tokens: set[str] = set()

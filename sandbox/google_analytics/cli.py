@@ -6,7 +6,7 @@ import argparse
 
 from sandbox.google_analytics.quota import QuotaLimits
 from sandbox.google_analytics.server import DEFAULT_PROPERTY_ID, AnalyticsEmulator, make_server
-from sandbox.serve import org_options, serve_until_stopped
+from sandbox.serve import arm_faults, org_options, serve_until_stopped
 
 HELP = "Google Analytics Data API v1beta over REST (runReport, metadata) for one GA4 property"
 
@@ -39,4 +39,5 @@ def run(args: argparse.Namespace) -> int:
             tokens_per_hour=args.tokens_per_hour, tokens_per_day=args.tokens_per_day
         ),
     )
+    arm_faults(emulator.faults, args)
     return serve_until_stopped("google_analytics", make_server(emulator, args.host, args.port))

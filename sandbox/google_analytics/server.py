@@ -24,7 +24,7 @@ from sandbox.google_analytics.quota import PropertyQuotaBook, QuotaLimits, reque
 from sandbox.google_analytics.reports import ReportError, invalid, run_report, to_response
 from sandbox.google_analytics.traffic import build_traffic
 from sandbox.http import Answer, EmulatorHandler, EmulatorServer, not_allowed, serving
-from sandbox.org import build_org
+from sandbox.org import FIRST_DAY, LAST_DAY, build_org
 
 DEFAULT_PROPERTY_ID = "123456789"
 _RUN_REPORT = re.compile(r"^/v1beta/properties/([^/:]+):runReport$")
@@ -44,8 +44,8 @@ class AnalyticsEmulator:
         *,
         seed: int = 7,
         volume: float = 1.0,
-        start: date | None = None,
-        end: date | None = None,
+        start: date = FIRST_DAY,
+        end: date = LAST_DAY,
         now: int | None = None,
         property_id: str = DEFAULT_PROPERTY_ID,
         limits: QuotaLimits | None = None,
@@ -53,11 +53,7 @@ class AnalyticsEmulator:
         self.org = build_org(seed=seed, volume=volume, start=start, end=end)
         self.cells = build_traffic(self.org)
         self.property_id = property_id
-        self.clock = Clock(
-            now if now is not None else self.org.end_epoch - 1,
-            self.org.start_epoch,
-            self.org.end_epoch - 1,
-        )
+        self.clock = Clock.of(self.org, now)
         self.quota = PropertyQuotaBook(limits or QuotaLimits())
         self.faults = FaultBook()
         self.requests = RequestLog()

@@ -6,7 +6,7 @@ import argparse
 
 from sandbox.google_sheets.server import SheetsEmulator, make_server
 from sandbox.google_sheets.workbook import INVENTORY_SPREADSHEET_ID, ROSTER_SPREADSHEET_ID
-from sandbox.serve import org_options, serve_until_stopped
+from sandbox.serve import arm_faults, org_options, serve_until_stopped
 
 HELP = (
     "Google Sheets API v4 (spreadsheets.get, values.get, values.batchGet) serving the "
@@ -20,4 +20,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     emulator = SheetsEmulator(**org_options(args))
+    arm_faults(emulator.faults, args)
     return serve_until_stopped("google_sheets", make_server(emulator, args.host, args.port))

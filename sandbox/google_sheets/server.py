@@ -26,7 +26,7 @@ from sandbox.google_sheets.ranges import (
 )
 from sandbox.google_sheets.workbook import Cell, Spreadsheet, build_workbooks
 from sandbox.http import Answer, EmulatorHandler, EmulatorServer, serving
-from sandbox.org import build_org
+from sandbox.org import FIRST_DAY, LAST_DAY, build_org
 
 _SPREADSHEET = re.compile(r"^/v4/spreadsheets/([^/:]+)$")
 _VALUES = re.compile(r"^/v4/spreadsheets/([^/:]+)/values/(.+)$")
@@ -65,16 +65,12 @@ class SheetsEmulator:
         *,
         seed: int = 7,
         volume: float = 1.0,
-        start: date | None = None,
-        end: date | None = None,
+        start: date = FIRST_DAY,
+        end: date = LAST_DAY,
         now: int | None = None,
     ) -> None:
         self.org = build_org(seed=seed, volume=volume, start=start, end=end)
-        self.clock = Clock(
-            now if now is not None else self.org.end_epoch - 1,
-            self.org.start_epoch,
-            self.org.end_epoch - 1,
-        )
+        self.clock = Clock.of(self.org, now)
         self.faults = FaultBook()
         self.requests = RequestLog()
         self._built: tuple[int, dict[str, Spreadsheet]] | None = None

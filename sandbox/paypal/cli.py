@@ -11,7 +11,7 @@ from sandbox.paypal.server import (
     PaypalEmulator,
     make_server,
 )
-from sandbox.serve import org_options, serve_until_stopped
+from sandbox.serve import arm_faults, org_options, serve_until_stopped
 
 HELP = "PayPal API (OAuth client credentials, Transaction Search: transactions and balances)"
 
@@ -51,4 +51,5 @@ def run(args: argparse.Namespace) -> int:
         reporting_delay_hours=args.reporting_delay_hours,
         result_cap=args.result_cap,
     )
+    arm_faults(emulator.faults, args)
     return serve_until_stopped("paypal", make_server(emulator, args.host, args.port))

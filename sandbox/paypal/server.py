@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, parse_qsl
 
 from sandbox.control import Clock, FaultBook, RequestLog
 from sandbox.http import Answer, EmulatorHandler, EmulatorServer, retry_after_header, serving
-from sandbox.org import build_org
+from sandbox.org import FIRST_DAY, LAST_DAY, build_org
 from sandbox.paypal.api import DEFAULT_RESULT_CAP, DOCS, PaypalApi, PaypalError
 from sandbox.paypal.ledger import Ledger, transaction_id
 
@@ -43,8 +43,8 @@ class PaypalEmulator:
         *,
         seed: int = 7,
         volume: float = 1.0,
-        start: date | None = None,
-        end: date | None = None,
+        start: date = FIRST_DAY,
+        end: date = LAST_DAY,
         now: int | None = None,
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = DEFAULT_CLIENT_SECRET,
@@ -55,9 +55,7 @@ class PaypalEmulator:
         self.org = org
         self.client_id = client_id
         self.client_secret = client_secret
-        self.clock = Clock(
-            now if now is not None else org.end_epoch - 1, org.start_epoch, org.end_epoch - 1
-        )
+        self.clock = Clock.of(org, now)
         self.api = PaypalApi(Ledger(org, reporting_delay_hours), result_cap)
         self.faults = FaultBook()
         self.requests = RequestLog()

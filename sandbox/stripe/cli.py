@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sandbox.serve import org_options, serve_until_stopped
+from sandbox.serve import arm_faults, org_options, serve_until_stopped
 from sandbox.stripe.server import DEFAULT_API_KEY, StripeEmulator, make_server
 
 HELP = (
@@ -34,4 +34,5 @@ def run(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         event_retention_days=args.event_retention_days,
     )
+    arm_faults(emulator.faults, args)
     return serve_until_stopped("stripe", make_server(emulator, args.host, args.port))

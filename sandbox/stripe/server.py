@@ -12,7 +12,7 @@ from urllib.parse import SplitResult
 
 from sandbox.control import Clock, FaultBook, RequestLog
 from sandbox.http import Answer, EmulatorHandler, EmulatorServer, retry_after_header, serving
-from sandbox.org import build_org
+from sandbox.org import FIRST_DAY, LAST_DAY, build_org
 from sandbox.stripe.api import StripeApi
 from sandbox.stripe.objects import API_VERSION, build_stripe, token
 from sandbox.stripe.query import ApiError, parse_form
@@ -36,8 +36,8 @@ class StripeEmulator:
         *,
         seed: int = 7,
         volume: float = 1.0,
-        start: date | None = None,
-        end: date | None = None,
+        start: date = FIRST_DAY,
+        end: date = LAST_DAY,
         now: int | None = None,
         api_key: str = DEFAULT_API_KEY,
         event_retention_days: int = 30,
@@ -45,9 +45,7 @@ class StripeEmulator:
         org = build_org(seed=seed, volume=volume, start=start, end=end)
         self.org = org
         self.api_key = api_key
-        self.clock = Clock(
-            now if now is not None else org.end_epoch - 1, org.start_epoch, org.end_epoch - 1
-        )
+        self.clock = Clock.of(org, now)
         self.api = StripeApi(build_stripe(org), event_retention_days)
         self.faults = FaultBook()
         self.requests = RequestLog()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from pydantic import BaseModel
 
+from sources.clock import run_now, yesterday
 from sources.errors import SourceError
 from sources.facebook_ads import models
 from sources.facebook_ads.client import SOURCE, account_node, ad_account, build_api, cursor_pages
@@ -55,10 +56,6 @@ OBJECT_RESOURCES: dict[str, tuple[str, tuple[str, ...], type[BaseModel]]] = {
     "ads": ("get_ads", AD_FIELDS, models.Ad),
 }
 RESOURCES = (*OBJECT_RESOURCES, INSIGHTS)
-
-
-def yesterday() -> date:
-    return datetime.now(UTC).date() - timedelta(days=1)
 
 
 def as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -161,7 +158,7 @@ def _tables(
 def _read_objects(api: FacebookAdsApi, accounts: list[str], name: str) -> Iterator[pa.Table]:
     """The whole current list of campaigns, ad sets or ads of every account."""
     method, fields, model = OBJECT_RESOURCES[name]
-    now = datetime.now(UTC)
+    now = run_now()
 
     def pages() -> Iterator[list[dict[str, Any]]]:
         for account in accounts:
@@ -188,7 +185,7 @@ def _read_insights(
     """Daily insights per ad over the run's window, lookback included, for every account."""
     window = window_for(run_date, start_date, dlt.current.resource_state(), lookback=lookback)
     since, until = window.start.date(), (window.end - timedelta(microseconds=1)).date()
-    now = datetime.now(UTC)
+    now = run_now()
     label = ",".join(windows)
 
     def pages() -> Iterator[list[dict[str, Any]]]:

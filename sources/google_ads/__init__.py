@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import dlt
 from dlt.sources import DltResource
 
+from sources.clock import run_now, yesterday
 from sources.errors import SourceError
 from sources.google_ads.client import AdsReader, Connection
 from sources.google_ads.settings import (
@@ -42,10 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "google_ads"
-
-
-def yesterday() -> date:
-    return datetime.now(UTC).date() - timedelta(days=1)
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
@@ -176,7 +173,7 @@ def _read_resource(
             yield to_table([], spec.model)
             return
         query = spec.query(first.isoformat(), last.isoformat())
-    now = datetime.now(UTC)
+    now = run_now()
     seen: set[tuple[Any, ...]] = set()
     yielded = False
     for customer_id in customer_ids:

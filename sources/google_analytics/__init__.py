@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.sources import DltResource
 from pydantic import BaseModel
 
+from sources.clock import run_now, yesterday
 from sources.google_analytics.client import ReportReader, build_client, row_records
 from sources.google_analytics.models import report_model
 from sources.google_analytics.settings import (
@@ -46,10 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SANDBOX_PROPERTY_ID = "123456789"
-
-
-def yesterday() -> date:
-    return datetime.now(UTC).date() - timedelta(days=1)
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
@@ -127,7 +124,7 @@ def _read_report(
 def _report_tables(
     reader: ReportReader, spec: ReportSpec, model: type[BaseModel], first: date, last: date
 ) -> Iterator[pa.Table]:
-    fetched_at = datetime.now(UTC)
+    fetched_at = run_now()
     extra = {"property_id": reader.property_id, "fetched_at": fetched_at}
     # GA4 aggregates, so a (date, dimensions) key is unique in a report; a repeat can only come
     # from offset paging over numbers GA4 restated between two pages, and the first one wins.

@@ -3,20 +3,25 @@
 Each configured sheet (`sheets`: table, spreadsheet_id, range, model) is read whole on every
 run, through gspread, as the sheet displays its cells, and lands in the run's date partition:
 sheets are small and edited anywhere, so a full snapshot each day is both simpler and truer
-than tracking changes. Rows that do not fit the model go to `rejected_records` with their
-sheet and row (`Roster!A17:H17`) and the column that failed; the rest load.
+than tracking changes. Each row carries `snapshot_at`, the run's clock when the sheet was read.
+A sheet shows only its present, so only a date's own nightly run reads it (`is_nightly`): a
+backfill or catch-up of an older date leaves that date's sheet tables as they are, with one
+warning, rather than label today's sheet with that date or replace the snapshot read then.
+Rows that do not fit the model go to `rejected_records` with their sheet and row
+(`Roster!A17:H17`) and the column that failed; the rest load.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.sources import DltResource
 
+from sources.clock import is_nightly, run_now, yesterday
 from sources.errors import SourceError
 from sources.google_sheets.cells import records
 from sources.google_sheets.client import build_client, read_sheet
@@ -47,7 +52,7 @@ def google_sheets_source(
     base_url: str = SHEETS_API,
     run_date: date | None = None,
 ) -> list[DltResource]:
-    """One table per configured sheet, read whole. `run_date` only names the partition.
+    """One table per configured sheet, read whole, in `run_date`'s nightly run only.
 
     `sheets` lists the sheets (see `DEMO_SHEETS` for the shape); `base_url` points gspread at
     the sandbox in local runs.
@@ -68,7 +73,7 @@ def google_sheets_source(
             name=spec.table,
             # no primary_key hint: it would also bind rejected_records, which share the resource
             write_disposition="append",
-        )(client, spec)
+        )(client, spec, run_date or yesterday())
         for spec in specs
     ]
 
@@ -82,9 +87,19 @@ SPEC = SourceSpec(
 )
 
 
-def _read_sheet(client: gspread.Client, spec: SheetSpec) -> Iterator[pa.Table]:
+def _read_sheet(client: gspread.Client, spec: SheetSpec, run_date: date) -> Iterator[pa.Table]:
     model = MODELS[spec.model]
-    snapshot_at = datetime.now(UTC)
+    snapshot_at = run_now()
+    if not is_nightly(run_date, snapshot_at):
+        log.warning(
+            "%s.%s: not read for %s: a sheet shows only its present (%s), which is not that "
+            "day's; the date keeps the snapshot its own nightly run read, if any",
+            SOURCE,
+            spec.table,
+            run_date,
+            snapshot_at.isoformat(),
+        )
+        return
     values = read_sheet(client, spec)
     if values.locale.split("_")[0].lower() in DECIMAL_COMMA_LANGUAGES:
         raise SourceError(

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.sources import DltResource
 
+from sources.clock import day_start, run_now, yesterday
 from sources.paypal.client import balances_as_of, build_client, transaction_pages
 from sources.paypal.models import Balance, Transaction
 from sources.paypal.settings import API_BASE_URL, REPORTING_DELAY_HOURS
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.tables import to_table
-from sources.windows import day_start, window_for
+from sources.windows import window_for
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,10 +36,6 @@ SOURCE = "paypal"
 # The credentials the emulator (sandbox/paypal) accepts by default; not a secret.
 SANDBOX_CLIENT_ID = "sandbox-paypal-client"
 SANDBOX_CLIENT_SECRET = "sandbox-paypal-secret"
-
-
-def yesterday() -> date:
-    return datetime.now(UTC).date() - timedelta(days=1)
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
@@ -88,8 +85,10 @@ SPEC = SourceSpec(
 def _read_transactions(
     client: Any, start_date: date, run_date: date, lookback: timedelta
 ) -> Iterator[pa.Table]:
-    window = window_for(run_date, start_date, dlt.current.resource_state(), lookback=lookback)
-    now = datetime.now(UTC)
+    now = run_now()
+    window = window_for(
+        run_date, start_date, dlt.current.resource_state(), lookback=lookback, now=now
+    )
     # A row can come twice in one run when transactions arriving between two page requests
     # shift the pages, or when a search turns too large half-way; keep the first.
     seen: set[str] = set()
@@ -114,7 +113,7 @@ def _read_transactions(
 
 
 def _read_balances(client: Any, run_date: date) -> Iterator[pa.Table]:
-    now = datetime.now(UTC)
+    now = run_now()
     as_of = min(day_start(run_date + timedelta(days=1)), now)
     payload = balances_as_of(client, as_of, "balances")
     common = {

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.sources import DltResource
 
+from sources.clock import run_now, yesterday
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
 from sources.stripe.client import build_client, list_pages
@@ -32,10 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "stripe"
-
-
-def yesterday() -> date:
-    return datetime.now(UTC).date() - timedelta(days=1)
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0)
@@ -77,8 +74,8 @@ SPEC = SourceSpec(
 def _read_resource(
     client: Any, spec: StripeResource, start_date: date, run_date: date
 ) -> Iterator[pa.Table]:
-    window = window_for(run_date, start_date, dlt.current.resource_state())
-    now = datetime.now(UTC)
+    now = run_now()
+    window = window_for(run_date, start_date, dlt.current.resource_state(), now=now)
     yielded = False
     for records in _changed_records(client, spec, window, now):
         models, rejected = validate_records(records, spec.model, SOURCE, spec.name, now)

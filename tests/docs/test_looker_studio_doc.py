@@ -136,6 +136,8 @@ def looker_types(data_type: exp.DataType) -> set[str] | None:
     """The Looker Studio types a column of this type may be shown as (None: any Currency too)."""
     if data_type.is_type(exp.DataType.Type.DATE):
         return {"Date"}
+    if data_type.is_type(*exp.DataType.TEMPORAL_TYPES):
+        return {"Date & Time"}
     if data_type.is_type(exp.DataType.Type.BOOLEAN):
         return {"Boolean"}
     if data_type.is_type(*exp.DataType.TEXT_TYPES):
@@ -235,7 +237,8 @@ def test_date_range_dimension_is_the_time_column_or_the_snapshot_date(
         else:
             assert "snapshot" in paragraph, f"marts.{name}: say it is a snapshot"
             assert named, f"marts.{name}: name the snapshot's date column"
-            assert all(mart.columns[c].is_type(exp.DataType.Type.DATE) for c in named), name
+            temporal = exp.DataType.TEMPORAL_TYPES
+            assert all(mart.columns[c].is_type(*temporal) for c in named), name
 
 
 def test_calculated_fields_sum_columns_of_their_mart(

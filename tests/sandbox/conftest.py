@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
 
+from sandbox.org import epoch
 from sandbox.stripe.server import DEFAULT_API_KEY, StripeEmulator, serve_in_thread
 
 # Pinned so no test depends on today's date.
@@ -27,8 +28,15 @@ def fixture_shapes() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def stripe_emulator() -> StripeEmulator:
-    # Events are kept for the whole range so event tests can see every kind.
-    return StripeEmulator(seed=7, start=ORG_START, end=ORG_END, event_retention_days=0)
+    # Events are kept for the whole range so event tests can see every kind; the clock stands at
+    # the range's last second, so every test sees the whole history, whatever today is.
+    return StripeEmulator(
+        seed=7,
+        start=ORG_START,
+        end=ORG_END,
+        now=epoch(ORG_END + timedelta(days=1)) - 1,
+        event_retention_days=0,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import asdict
-from datetime import date
 
-from sandbox.org import DAY, Organisation, build_org
+from sandbox.org import DAY, FIRST_DAY, LAST_DAY, Organisation, build_org
 
 from .conftest import ORG_END, ORG_START
 
@@ -103,7 +102,7 @@ def test_subscriptions_bill_monthly_installments() -> None:
     assert {s.end_reason for s in org.subscriptions} >= {None, "completed"}
 
 
-def test_default_range_ends_today() -> None:
+def test_default_calendar_is_fixed_not_the_wall_clock() -> None:
     org = build_org(seed=1, volume=0.1)
-    assert (org.end - org.start).days == 120
-    assert org.end <= date.today() or (org.end - date.today()).days <= 1
+    assert (org.start, org.end) == (FIRST_DAY, LAST_DAY)
+    assert org == build_org(seed=1, volume=0.1, start=FIRST_DAY, end=LAST_DAY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from destinations.load import LoadSummary, load_source
 from sandbox.process import run_emulator
 from sources.cli import one_line
+from sources.clock import nightly_run_at
 from sources.google_sheets import google_sheets_source
 from sources.google_sheets.cells import snake_case
 from sources.google_sheets.client import build_client
@@ -51,6 +53,7 @@ def sheets_api(sandbox: Any) -> Iterator[Any]:
     sandbox.clear_requests()
     yield sandbox
     sandbox.clear_faults()
+    sandbox.use_wall_clock()
 
 
 def load(emulator: Any, sheets: list[dict[str, str]] | None = None) -> LoadSummary:
@@ -169,6 +172,39 @@ def test_a_row_that_does_not_fit_is_rejected_with_sheet_row_and_column(
     assert summary.rows["late_enrolments"] == 3
     # the roster itself still loaded in the same run
     assert summary.rows["enrolments"] > 100
+
+
+def test_only_a_dates_nightly_run_reads_the_sheets_and_stamps_its_clock(
+    sheets_api: Any,
+    platform_env: PlatformPaths,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
+    nightly = nightly_run_at(RUN_DAY)
+    monkeypatch.setenv("SANDBOX__NOW", nightly.isoformat())
+    sheets_api.set_clock(int(nightly.timestamp()))
+    first = load(sheets_api)
+    stamped = raw(platform_env, "SELECT DISTINCT snapshot_at FROM raw.google_sheets__inventory")
+    assert stamped == [(nightly,)]  # the moment it was read: the run's clock, not the wall's
+
+    # two days later (a catch-up, a backfill) the sheet shows a later present: not that date's
+    later = nightly + timedelta(days=2)
+    monkeypatch.setenv("SANDBOX__NOW", later.isoformat())
+    sheets_api.set_clock(int(later.timestamp()))
+    sheets_api.clear_requests()
+    with caplog.at_level(logging.WARNING):
+        skipped = load(sheets_api)
+    assert skipped.load_id == ""
+    assert skipped.rows == {}
+    assert "nothing loaded" in skipped.render()
+    assert not [r for r in sheets_api.requests() if "/values" in r["path"]]  # not even read
+    assert f"google_sheets.inventory: not read for {RUN_DAY}" in caplog.text
+    kept = raw(
+        platform_env,
+        "SELECT DISTINCT snapshot_at, _dlt_load_id FROM raw.google_sheets__inventory",
+    )
+    assert kept == [(nightly, first.load_id)]  # the date keeps the snapshot read in its night
 
 
 def test_rate_limits_and_server_errors_are_retried(

@@ -60,3 +60,25 @@ def test_state_keeps_a_bounded_number_of_windows() -> None:
         window_for(START + timedelta(days=offset), START, state)
     assert len(state["windows"]) == KEEP_WINDOWS
     assert min(state["windows"]) == (START + timedelta(days=30)).isoformat()
+
+
+def test_a_nightly_run_reads_up_to_its_clock_and_the_next_night_starts_there() -> None:
+    state: dict[str, Any] = {}
+    two_am = at(date(2026, 7, 11)) + timedelta(hours=2)  # the schedule's run for 07-10
+    window = window_for(date(2026, 7, 10), START, state, now=two_am)
+    assert (window.start, window.end) == (at(START), two_am)
+    following = window_for(date(2026, 7, 11), START, state, now=two_am + timedelta(days=1))
+    assert (following.start, following.end) == (two_am, two_am + timedelta(days=1))
+    # a reload later reads the recorded window, whatever the clock says then
+    reloaded = window_for(date(2026, 7, 10), START, state, now=two_am + timedelta(days=30))
+    assert (reloaded.start, reloaded.end) == (at(START), two_am)
+
+
+def test_a_backfill_or_catch_up_reads_to_the_end_of_its_day_only() -> None:
+    state: dict[str, Any] = {}
+    window_for(date(2026, 7, 9), START, state, now=at(date(2026, 7, 10)) + timedelta(hours=2))
+    two_days_late = at(date(2026, 7, 12)) + timedelta(hours=2)
+    missed = window_for(date(2026, 7, 10), START, state, now=two_days_late)
+    assert missed.end == at(date(2026, 7, 11))
+    caught_up = window_for(date(2026, 7, 11), START, state, now=two_days_late)
+    assert (caught_up.start, caught_up.end) == (at(date(2026, 7, 11)), two_days_late)

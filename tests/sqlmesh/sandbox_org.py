@@ -4,32 +4,38 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from destinations.load import load_source
-from sandbox.org import Organisation, build_org, epoch
+from sandbox.org import Organisation, build_org
 from sandbox.process import run_emulator
 from sources.apis import sandbox_options
+from sources.clock import nightly_run_at
 from sources.google_sheets import SPEC as SHEETS
 from sources.google_sheets import google_sheets_source
 
-DAY = timedelta(days=1)
+# The nightly run the marts' tests stand at: yesterday's, at 02:00 UTC today.
+TODAY = datetime.now(UTC).date()
+NOW = nightly_run_at(TODAY - timedelta(days=1))
 
 
 def sandbox_org() -> Organisation:
-    """The organisation the emulators serve (`sources.apis.sandbox_options`), up to today (UTC)."""
-    return build_org(**sandbox_options(), end=datetime.now(UTC).date())
-
-
-def end_of(day: date) -> int:
-    """The last second of `day`, UTC."""
-    return epoch(day) + 86_400 - 1
+    """The organisation the emulators serve (`sources.apis.sandbox_options`)."""
+    options = sandbox_options()
+    return build_org(options["seed"], options["volume"], options["start"], options["end"])
 
 
 def load_sheets(org: Organisation, days: list[date]) -> None:
-    """Load each day's snapshot of the sheets, read at the end of the day after it."""
+    """Load each day's snapshot of the sheets as its nightly run reads it, at `nightly_run_at`."""
     with run_emulator(
         "google_sheets", seed=org.seed, volume=org.volume, start=org.start, end=org.end
     ) as sheets:
         for day in days:
-            sheets.set_clock(end_of(day + DAY))
-            source = google_sheets_source(**SHEETS.sandbox_arguments(sheets.base_url), run_date=day)
-            load_source(source, day)
+            at = nightly_run_at(day)
+            sheets.set_clock(int(at.timestamp()))
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                monkeypatch.setenv("SANDBOX__NOW", at.isoformat())
+                source = google_sheets_source(
+                    **SHEETS.sandbox_arguments(sheets.base_url), run_date=day
+                )
+                load_source(source, day)

@@ -1,33 +1,32 @@
 """marts.enrollment_by_program over real Stripe, PayPal and Google Sheets loads from the sandbox.
 
-The expected rows are computed from `sandbox.org.build_org(...)`, the organisation the emulators
-serve, never from the warehouse. Each day's sheet snapshot is read on the day after (as the daily
-run does; here at the end of that day), so the roster already lists that day's new students while
-their payments arrive with the next day's load: late payers, outstanding on one day and paid on
-the next. The sandbox's programs fill up and enrolment stops some days before today, so the
-three days loaded end the day before the last day anyone enrolled.
+The expected rows are `sandbox.truth.Truth(org, now).enrollment_by_program()`, computed from the
+organisation the emulators serve, never from the warehouse: the roster as the nightly run read
+it, and the payments and refunds the processors had listed by that same moment (PayPal lists a
+payment up to hours late: a seat taken in the evening may be paid and still outstanding).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 import pytest
 
 from destinations.settings import PROJECT_ROOT
-from sandbox.org import Organisation, Program, epoch, org_purchase, utc_date
+from sandbox.org import Organisation
+from sandbox.truth import MART_COLUMNS, Truth, differences
 from sources.cli import main as load_cli
+from sources.clock import nightly_run_at
 from sources.paypal import SPEC as PAYPAL
 from sources.stripe import SPEC as STRIPE
 from sqlmesh import Context
 from tests.conftest import PlatformPaths
-from tests.sqlmesh.sandbox_org import end_of, load_sheets, sandbox_org
+from tests.sqlmesh.conftest import sandbox_settings
+from tests.sqlmesh.sandbox_org import NOW, load_sheets, sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
-TODAY = datetime.now(UTC).date()
 DAY = timedelta(days=1)
 MART = "marts.enrollment_by_program"
 MODELS = (
@@ -38,90 +37,36 @@ MODELS = (
     "staging.stg_paypal__transactions",
     MART,
 )
-# what the mart is compared on, after (program, term)
-COLUMNS = (
-    "sku, cohorts, capacity, enrolled, withdrawn, fill_rate, paid_students, "
-    "outstanding_students, new_students, returning_students, as_of_date"
-)
+KEYS, COLUMNS = MART_COLUMNS["enrollment_by_program"]
 Row = tuple[Any, ...]
 
 
-def load_day_range(org: Organisation, first: date, last: date) -> None:
+def load_day_range(
+    org: Organisation, first: date, last: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stripe and PayPal for `first`..`last` with the clock at `last`'s nightly run, and each
+    day's sheets as its own nightly run read them."""
+    for name, value in sandbox_settings(nightly_run_at(last)).items():
+        monkeypatch.setenv(name, value)
     period = ["--start", str(first), "--end", str(last), "--quiet"]
     assert load_cli([STRIPE, PAYPAL], period) == 0
     load_sheets(org, [first + DAY * n for n in range((last - first).days + 1)])
 
 
-def expected_rows(org: Organisation, as_of: date) -> dict[tuple[str, str], Row]:
-    """The mart's rows from the organisation: roster read at the end of the day after `as_of`,
-    payments and refunds up to the end of `as_of`.
-
-    A seat is paid when the purchase that made it (the first installment of a monthly program)
-    was made by the end of `as_of` and not refunded in full by then.
-    """
-    sheet_read_at, paid_before = end_of(as_of + DAY), epoch(as_of + DAY)
-    cohorts: dict[tuple[str, str], list[Program]] = defaultdict(list)
-    for program in org.programs:
-        cohorts[(program.name, program.term)].append(program)
-    seats = [e for e in org.enrolments if e.enrolled_at <= sheet_read_at]
-    first_day: dict[str, date] = {}
-    for seat in seats:
-        day = utc_date(seat.enrolled_at)
-        first_day[seat.customer_id] = min(first_day.get(seat.customer_id, day), day)
-    refunded: dict[str, int] = defaultdict(int)
-    for refund in org.refunds:
-        if refund.at < paid_before:
-            refunded[refund.purchase_id] += refund.amount
-
-    programs = {program.id: program for program in org.programs}
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for seat in seats:
-        program = programs[seat.program_id]
-        counts_of = counts[(program.name, program.term)]
-        if seat.withdrawn_at is not None and seat.withdrawn_at <= sheet_read_at:
-            counts_of["withdrawn"] += 1
-            continue
-        counts_of["enrolled"] += 1
-        purchase = org_purchase(org, seat.purchase_id)
-        if purchase.at < paid_before and refunded[purchase.id] < purchase.amount:
-            counts_of["paid"] += 1
-        if utc_date(seat.enrolled_at) == first_day[seat.customer_id]:
-            counts_of["new"] += 1
-
-    rows = {}
-    for key, group in cohorts.items():
-        got = counts[key]
-        capacity = sum(p.capacity for p in group)
-        rows[key] = (
-            ", ".join(sorted(p.sku for p in group)),
-            len(group),
-            capacity,
-            got["enrolled"],
-            got["withdrawn"],
-            got["enrolled"] / capacity,
-            got["paid"],
-            got["enrolled"] - got["paid"],
-            got["new"],
-            got["enrolled"] - got["new"],
-            as_of,
-        )
-    return rows
-
-
-def mart_rows(warehouse: str) -> dict[tuple[str, str], Row]:
+def mart_rows(warehouse: str) -> dict[tuple[Any, ...], Row]:
     with duckdb.connect(warehouse, read_only=True) as connection:
-        found = connection.execute(f"SELECT program, term, {COLUMNS} FROM {MART}").fetchall()
-    return {(row[0], row[1]): tuple(row[2:]) for row in found}
+        found = connection.execute(f"SELECT {', '.join(KEYS + COLUMNS)} FROM {MART}").fetchall()
+    return {tuple(row[: len(KEYS)]): tuple(row[len(KEYS) :]) for row in found}
 
 
 def snapshots(warehouse: str) -> tuple[Row, Row]:
-    """(raw partitions, rows) of the roster, and (snapshot dates, rows) staged."""
+    """(raw partitions, rows) of the roster, and (reads, rows) staged."""
     with duckdb.connect(warehouse, read_only=True) as connection:
         raw = connection.execute(
             "SELECT count(DISTINCT date), count(*) FROM raw.google_sheets__enrolments"
         ).fetchone()
         staged = connection.execute(
-            "SELECT count(DISTINCT snapshot_date), count(*) "
+            "SELECT count(DISTINCT snapshot_at), count(*) "
             "FROM staging.stg_google_sheets__enrolments"
         ).fetchone()
     assert raw is not None
@@ -129,21 +74,14 @@ def snapshots(warehouse: str) -> tuple[Row, Row]:
     return raw, staged
 
 
-def daily_run_time(day: date) -> datetime:
-    """When the daily schedule runs for `day`: 02:00 UTC the day after."""
-    return datetime.combine(day + DAY, time(2), UTC)
-
-
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # SQL on DuckDB
-def test_enrollment_by_program_matches_the_organisation_and_late_payers_turn_paid(
+def test_enrollment_by_program_matches_the_organisation_on_two_nights(
     platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
     org = sandbox_org()
-    last_enrolment = max(utc_date(e.enrolled_at) for e in org.enrolments)
-    last = min(TODAY, last_enrolment) - DAY  # the sheet read on the next day lists new students
-    load_day_range(org, last - 2 * DAY, last)
+    last = NOW.date() - 2 * DAY  # and the next day too, up to yesterday
+    load_day_range(org, last - 2 * DAY, last, monkeypatch)
 
     context = Context(paths=str(SQLMESH), gateway="local")
     try:
@@ -151,39 +89,41 @@ def test_enrollment_by_program_matches_the_organisation_and_late_payers_turn_pai
         context.plan(
             auto_apply=True,
             no_prompts=True,
-            execution_time=daily_run_time(last),
+            execution_time=nightly_run_at(last),
             select_models=[f"+{MART}"],
         )
         audited = context.audit(
             start=str(context.config.model_defaults.start),
             end=last,
             models=iter(MODELS),
-            execution_time=daily_run_time(last),
+            execution_time=nightly_run_at(last),
         )
     finally:
         context.close()
     assert audited, "an audit failed (SQLMesh printed which above)"
 
-    (partitions, raw_rows), (staged_snapshots, staged_rows) = snapshots(str(platform_env.warehouse))
-    assert (partitions, staged_snapshots) == (3, 1)  # staging holds the newest snapshot only
+    (partitions, raw_rows), (staged_reads, staged_rows) = snapshots(str(platform_env.warehouse))
+    assert (partitions, staged_reads) == (3, 1)  # staging holds the last read only
     assert raw_rows > staged_rows > 0
-    expected = expected_rows(org, last)
     found = mart_rows(str(platform_env.warehouse))
-    assert found == expected
-    outstanding = sum(row[7] for row in found.values())
-    assert outstanding > 0  # the late payers: on the roster, their payments not loaded yet
+    truth = Truth(org, int(nightly_run_at(last).timestamp()))
+    mismatched = differences(found, truth.enrollment_by_program())
+    assert not mismatched, "\n".join(mismatched)
+    assert sum(row[6] for row in found.values()) > 0  # paid seats
     assert sum(row[8] for row in found.values()) > 0  # new students
     assert sum(row[9] for row in found.values()) > 0  # returning students
 
-    # the next day's loads bring the late payers' payments: they turn paid
-    load_day_range(org, last + DAY, last + DAY)
+    # the next night: new seats and new payments, one instant again
+    load_day_range(org, last + DAY, last + DAY, monkeypatch)
     context = Context(paths=str(SQLMESH), gateway="local")
     try:
-        status = context.run(execution_time=daily_run_time(last + DAY), select_models=[f"+{MART}"])
+        status = context.run(execution_time=nightly_run_at(last + DAY), select_models=[f"+{MART}"])
     finally:
         context.close()
     assert not status.is_failure
     after = mart_rows(str(platform_env.warehouse))
-    assert after == expected_rows(org, last + DAY)
-    assert sum(row[6] for row in after.values()) >= sum(row[6] for row in found.values())
-    assert sum(row[7] for row in after.values()) < outstanding
+    truth = Truth(org, int(nightly_run_at(last + DAY).timestamp()))
+    mismatched = differences(after, truth.enrollment_by_program())
+    assert not mismatched, "\n".join(mismatched)
+    assert {row[-1] for row in after.values()} == {nightly_run_at(last + DAY)}
+    assert after != found  # the roster and its payments moved on between the two reads

@@ -1,9 +1,9 @@
 """marts.revenue_daily against the demo organisation itself, not against the warehouse.
 
-Stripe and PayPal are loaded from the sandbox for the last three days (the first load backfills
-the organisation's whole history, so the mart holds every day up to yesterday), and every row of
-the mart is compared with figures computed from `sandbox.org.build_org(...)`, built with the
-seed, volume and date range the emulators use: per (day UTC, processor, product, currency) the
+Stripe and PayPal are loaded from the sandbox for three days, with its clock at the last one's
+nightly run (the first load backfills the organisation's whole history, so the mart holds every
+day up to the last), and every row of the mart is compared with `sandbox.truth.Truth`'s figures,
+computed from the organisation the emulators serve: per (day UTC, processor, product, currency) the
 paid purchases (`transactions`, `gross`) and the refunds (`refund_transactions`, `refunds`), and
 the set of rows itself. Fees are the emulators' own and are reconciled in test_revenue_daily.py.
 
@@ -14,8 +14,8 @@ What the organisation's numbers become on each processor:
   (`round(amount * rate)`, as Stripe's emulator does); the day is the moment's UTC date.
 - PayPal keeps each transaction's own currency. Its emulator writes dates in the account's
   time zone (UTC-7) and lists a transaction up to three hours late; the mart's day is still the
-  UTC date of the moment the transaction was made. The emulators' clock is the end of today, so
-  every transaction up to yesterday is already listed when the last day is loaded.
+  UTC date of the moment the transaction was made. A transaction of the last evening that PayPal
+  had not listed by the nightly run is not in the mart yet, nor in the truth at that moment.
 - Failed purchases (Stripe failed charges, PayPal denied payments) are not sales.
 
 Amounts are compared as exact decimals, to the cent.
@@ -23,8 +23,6 @@ Amounts are compared as exact decimals, to the cent.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -33,80 +31,17 @@ import duckdb
 import pytest
 
 from destinations.settings import PROJECT_ROOT
-from sandbox.org import Organisation, Purchase, utc_date
+from sandbox.org import utc_date
+from sandbox.truth import Truth, differences
 from sqlmesh import Context
 from tests.sqlmesh.conftest import PaymentsLoaded
 from tests.sqlmesh.sandbox_org import sandbox_org
 
 SQLMESH = PROJECT_ROOT / "sqlmesh"
 MART = "marts.revenue_daily"
-CENT = Decimal("0.01")
-STRIPE_SETTLEMENT = "usd"  # the Stripe account's currency: every balance transaction is in it
 
 Key = tuple[date, str, str, str]  # day, processor, product, currency
 Figures = tuple[int, Decimal, int, Decimal]  # transactions, gross, refund_transactions, refunds
-
-
-@dataclass
-class Totals:
-    """One mart row's figures, in minor units while being summed."""
-
-    transactions: int = 0
-    gross: int = 0
-    refund_transactions: int = 0
-    refunds: int = 0
-
-    def figures(self) -> Figures:
-        return (
-            self.transactions,
-            Decimal(self.gross) * CENT,
-            self.refund_transactions,
-            Decimal(self.refunds) * CENT,
-        )
-
-
-def settled(
-    org: Organisation, processor: str, amount: int, currency: str, at: int
-) -> tuple[str, int]:
-    """(currency, minor units) of `amount` as it reaches the processor's balance at `at`."""
-    if processor == "stripe" and currency != STRIPE_SETTLEMENT:
-        assert currency == "eur", currency  # the organisation sells in USD and EUR only
-        return STRIPE_SETTLEMENT, round(amount * org.fx_usd_per_eur(at))
-    return currency, amount
-
-
-def expected_rows(org: Organisation, last: date) -> dict[Key, Figures]:
-    """The mart's rows for every day up to `last`, from the organisation's purchases and refunds."""
-    rows: dict[Key, Totals] = defaultdict(Totals)
-
-    def sku(purchase: Purchase) -> str:
-        return org.item(purchase.item_kind, purchase.item_id).sku
-
-    for purchase in org.purchases:
-        day = utc_date(purchase.at)
-        if purchase.status != "paid" or day > last:
-            continue
-        currency, amount = settled(
-            org, purchase.processor, purchase.amount, purchase.currency, purchase.at
-        )
-        totals = rows[(day, purchase.processor, sku(purchase), currency)]
-        totals.transactions += 1
-        totals.gross += amount
-
-    for refund in org.refunds:
-        day = utc_date(refund.at)
-        if day > last:
-            continue
-        refunded = org.get(refund.purchase_id)
-        assert isinstance(refunded, Purchase)
-        currency, amount = settled(
-            org, refunded.processor, refund.amount, refund.currency, refund.at
-        )
-        totals = rows[(day, refunded.processor, sku(refunded), currency)]
-        totals.refund_transactions += 1
-        totals.refunds += amount
-
-    return {key: totals.figures() for key, totals in rows.items()}
 
 
 def mart_rows(warehouse: str) -> dict[Key, Figures]:
@@ -121,16 +56,6 @@ def mart_rows(warehouse: str) -> dict[Key, Figures]:
     rows = {(row[0], row[1], row[2], row[3]): tuple(row[4:]) for row in found}
     assert len(rows) == len(found)  # one row per key
     return rows
-
-
-def differences(found: dict[Key, Figures], expected: dict[Key, Figures]) -> list[str]:
-    """Readable lines for the keys where the mart and the organisation disagree."""
-    lines = []
-    for key in sorted(found.keys() | expected.keys()):
-        got, want = found.get(key), expected.get(key)
-        if got != want:
-            lines.append(f"{key}: mart {got}, organisation {want}")
-    return lines
 
 
 @pytest.mark.slow
@@ -151,7 +76,7 @@ def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
     for source in ("stripe", "paypal"):  # the first load's backfill reaches back to org.start
         backfill_from = date.fromisoformat(str(dlt.config[f"sources.{source}.start_date"]))
         assert backfill_from <= org.start, f"sources.{source}.start_date is after {org.start}"
-    expected = expected_rows(org, last)
+    expected = Truth(org, int(payments_loaded.now.timestamp())).revenue_daily(last)
     found = mart_rows(str(payments_loaded.paths.warehouse))
     mismatched = differences(found, expected)
     assert not mismatched, f"{len(mismatched)} rows differ:\n" + "\n".join(mismatched[:40])

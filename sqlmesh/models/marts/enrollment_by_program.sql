@@ -18,11 +18,12 @@ MODEL (
     outstanding_students INT64,
     new_students INT64,
     returning_students INT64,
+    as_of_at TIMESTAMP,
     as_of_date DATE
   ),
-  description 'Enrolment per program and term as the roster stands on as_of_date: seats taken against the capacity of the Stripe products of the program, which seats are paid (a successful Stripe or PayPal payment from the email of the student for one of the SKUs of the program, not refunded in full, on or before as_of_date; monthly programs count as paid from their first installment) and which are outstanding (enrolled on the roster, no such payment yet), and how many students are new (this is their first program) or returning. Every program with a Stripe product appears, enrolled or not.',
+  description 'Enrolment per program and term as the roster stood at as_of_at, the moment it was read: seats taken against the capacity of the Stripe products of the program, which seats are paid (a successful Stripe or PayPal payment from the email of the student for one of the SKUs of the program, made before as_of_at and not refunded in full by refunds made before then; monthly programs count as paid from their first installment) and which are outstanding (enrolled on the roster, no such payment yet), and how many students are new (this is their first program) or returning. Every program with a Stripe product appears, enrolled or not.',
   audits (
-    not_null(columns := (program, term, cohorts, enrolled, withdrawn, paid_students, outstanding_students, new_students, returning_students, as_of_date)),
+    not_null(columns := (program, term, cohorts, enrolled, withdrawn, paid_students, outstanding_students, new_students, returning_students, as_of_at, as_of_date)),
     unique_combination_of_columns(columns := (program, term)),
     accepted_range(column := enrolled, min_v := 0),
     accepted_range(column := withdrawn, min_v := 0),
@@ -42,9 +43,10 @@ MODEL (
 );
 
 WITH as_of AS (
-  /* the roster's snapshot date: no roster, no rows */
+  /* the moment the roster was read: the one instant every row and every payment in it */
+  /* refers to; no roster, no rows */
   SELECT DISTINCT
-    snapshot_date AS as_of_date
+    snapshot_at AS as_of_at
   FROM staging.stg_google_sheets__enrolments
 ), program_products AS (
   /* one Stripe product per cohort; two cohorts of a program can start in the same term */
@@ -68,8 +70,8 @@ WITH as_of AS (
     program,
     term
 ), refunded AS (
-  /* refunded per sale by as_of_date: the sale's current refunded flag would count a refund */
-  /* made after the roster snapshot (a backfill of an old day reads today's charges) */
+  /* refunded per sale before as_of_at: the sale's current refunded flag would count a refund */
+  /* made after the roster was read */
   SELECT
     'stripe' AS processor,
     r.charge_id AS sale_id,
@@ -77,7 +79,7 @@ WITH as_of AS (
   FROM staging.stg_stripe__refunds AS r
   CROSS JOIN as_of
   WHERE
-    r.status = 'succeeded' AND DATE(DATETIME(r.created_at, 'UTC')) <= as_of.as_of_date
+    r.status = 'succeeded' AND r.created_at < as_of.as_of_at
   GROUP BY
     r.charge_id
   UNION ALL
@@ -90,7 +92,7 @@ WITH as_of AS (
   WHERE
     t.status = 'S'
     AND t.transaction_type IN ('refund', 'reversal')
-    AND t.transaction_date <= as_of.as_of_date
+    AND t.initiated_at < as_of.as_of_at
   GROUP BY
     t.reference_transaction_id
 ), sales AS (
@@ -100,7 +102,7 @@ WITH as_of AS (
     charge_id AS sale_id,
     LOWER(TRIM(email)) AS email,
     sku,
-    DATE(DATETIME(created_at, 'UTC')) AS paid_date,
+    created_at AS paid_at,
     amount_minor
   FROM staging.stg_stripe__charges
   WHERE
@@ -111,23 +113,23 @@ WITH as_of AS (
     transaction_id AS sale_id,
     payer_email AS email,
     sku,
-    transaction_date AS paid_date,
+    initiated_at AS paid_at,
     gross_minor AS amount_minor
   FROM staging.stg_paypal__transactions
   WHERE
     status = 'S' AND transaction_type = 'payment'
 ), payments AS (
-  /* sales made by as_of_date that refunds made by then did not take back in full */
+  /* sales made before as_of_at that refunds made before then did not take back in full; */
+  /* strictly before: the run's windows end at that second, exclusive */
   SELECT
     s.email,
-    s.sku,
-    s.paid_date
+    s.sku
   FROM sales AS s
   CROSS JOIN as_of
   LEFT JOIN refunded AS r
     ON r.processor = s.processor AND r.sale_id = s.sale_id
   WHERE
-    s.paid_date <= as_of.as_of_date AND COALESCE(r.refunded_minor, 0) < s.amount_minor
+    s.paid_at < as_of.as_of_at AND COALESCE(r.refunded_minor, 0) < s.amount_minor
 ), paid_cohorts AS (
   /* per student, program and term: for how many of its cohorts (SKUs) the student has paid */
   SELECT
@@ -191,11 +193,12 @@ SELECT
   COALESCE(r.enrolled, 0) AS enrolled, /* seats taken: roster rows with status enrolled */
   COALESCE(r.withdrawn, 0) AS withdrawn, /* roster rows with status withdrawn */
   SAFE_DIVIDE(COALESCE(r.enrolled, 0), p.capacity) AS fill_rate, /* enrolled / capacity (1 = full, above 1 = overbooked); NULL without a capacity */
-  COALESCE(r.paid_students, 0) AS paid_students, /* enrolled seats paid for: a successful Stripe or PayPal payment by the student's email for the program's SKU, not refunded in full, on or before as_of_date (monthly programs: the first installment is enough) */
+  COALESCE(r.paid_students, 0) AS paid_students, /* enrolled seats paid for: a successful Stripe or PayPal payment by the student's email for the program's SKU, not refunded in full, before as_of_at (monthly programs: the first installment is enough) */
   COALESCE(r.enrolled, 0) - COALESCE(r.paid_students, 0) AS outstanding_students, /* enrolled seats with no such payment yet; paid_students + outstanding_students = enrolled */
   COALESCE(r.new_students, 0) AS new_students, /* enrolled seats of students for whom this is their first program ever (their earliest enrolment date on the roster) */
   COALESCE(r.enrolled, 0) - COALESCE(r.new_students, 0) AS returning_students, /* enrolled seats of students who had enrolled in a program before; new_students + returning_students = enrolled */
-  a.as_of_date /* the date of the roster snapshot the row describes */
+  a.as_of_at, /* the instant the row describes: when the roster was read; every payment and refund counted happened before then */
+  DATE(DATETIME(a.as_of_at, 'UTC')) AS as_of_date /* the UTC date of as_of_at */
 FROM roster AS r
 FULL OUTER JOIN programs AS p
   ON p.program = r.program AND p.term = r.term

@@ -5,7 +5,8 @@ MODEL (
   /* merge on a key would keep them). A FULL model gets no interval, only the run's execution */
   /* time: each run reads the partitions of the week up to it (a sheets load that failed for a */
   /* few days leaves the last snapshot in place rather than an empty table; a week of a small */
-  /* sheet is cheap) and keeps the newest (raw already keeps the newest load of each date). */
+  /* sheet is cheap) and keeps the one read last (raw already keeps the newest load of each */
+  /* date; only a date's own nightly run reads the sheets, so the newest date is the newest read). */
   kind FULL,
   grain (student_email, program, term, enrolled_date),
   columns (
@@ -44,14 +45,14 @@ SELECT
   CAST(paid AS NUMERIC(38, 9)) AS paid_amount, /* what the sheet says the student paid, major units of currency (kept by hand; the marts use the processors' payments) */
   LOWER(currency) AS currency, /* ISO currency of paid_amount, lower case */
   row_number, /* the row in the sheet (the header is row 1) */
-  snapshot_at, /* when the sheet was read, UTC */
-  date AS snapshot_date, /* the lake partition (run date) of the snapshot: the day the roster is as of */
+  snapshot_at, /* when the sheet was read, UTC (the run's clock): the instant its rows describe */
+  date AS snapshot_date, /* the lake partition (run date) the snapshot was loaded into, read in that date's nightly run */
   _dlt_load_id /* the load that wrote the snapshot */
 FROM raw.google_sheets__enrolments
 WHERE
   date BETWEEN DATE_SUB(@execution_date, INTERVAL 7 DAY) AND @execution_date
 QUALIFY
-  date = MAX(date) OVER ()
+  snapshot_at = MAX(snapshot_at) OVER ()
   AND ROW_NUMBER() OVER (
     PARTITION BY date, student_email, program, term, enrolled_date
     ORDER BY row_number DESC

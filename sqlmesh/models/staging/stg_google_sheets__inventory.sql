@@ -5,7 +5,8 @@ MODEL (
   /* merge on sku would keep them). A FULL model gets no interval, only the run's execution */
   /* time: each run reads the partitions of the week up to it (a sheets load that failed for a */
   /* few days leaves the last snapshot in place rather than an empty table; a week of a small */
-  /* sheet is cheap) and keeps the newest (raw already keeps the newest load of each date). */
+  /* sheet is cheap) and keeps the one read last (raw already keeps the newest load of each */
+  /* date; only a date's own nightly run reads the sheets, so the newest date is the newest read). */
   kind FULL,
   grain sku,
   columns (
@@ -42,12 +43,12 @@ SELECT
   CAST(unit_cost AS NUMERIC(38, 9)) AS unit_cost, /* what one unit costs the organisation, USD, major units */
   updated AS updated_date, /* the day the row was last changed, as the sheet says */
   row_number, /* the row in the sheet (the header is row 1) */
-  snapshot_at, /* when the sheet was read, UTC */
-  date AS snapshot_date, /* the lake partition (run date) of the snapshot: the day the stock is as of */
+  snapshot_at, /* when the sheet was read, UTC (the run's clock): the instant its rows describe */
+  date AS snapshot_date, /* the lake partition (run date) the snapshot was loaded into, read in that date's nightly run */
   _dlt_load_id /* the load that wrote the snapshot */
 FROM raw.google_sheets__inventory
 WHERE
   date BETWEEN DATE_SUB(@execution_date, INTERVAL 7 DAY) AND @execution_date
 QUALIFY
-  date = MAX(date) OVER ()
+  snapshot_at = MAX(snapshot_at) OVER ()
   AND ROW_NUMBER() OVER (PARTITION BY date, sku ORDER BY updated DESC, row_number DESC) = 1
