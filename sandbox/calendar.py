@@ -39,7 +39,7 @@ import duckdb
 import psutil
 
 from sandbox.org import DAY, Organisation, build_org, org_purchase
-from sandbox.truth import MART_COLUMNS, Rows, Truth, differences
+from sandbox.truth import Rows, Truth, differences, mart_query, truth_rows
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORKDIR = PROJECT_ROOT / ".local" / "calendar"
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 # which sources each compared mart reads
 MART_SOURCES = {
     "revenue_daily": {"stripe", "paypal"},
+    "ad_attribution_daily": {"stripe", "google_ads", "facebook_ads", "google_analytics"},
     "inventory_by_item": {"stripe", "paypal", "google_sheets"},
     "enrollment_by_program": {"stripe", "paypal", "google_sheets"},
 }
@@ -318,7 +319,7 @@ def compare_marts(
     found_differences: list[str] = []
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         for mart in marts:
-            expected = expected_rows(truth, mart, held_to.day)
+            expected = truth_rows(truth, mart, held_to.day)
             found = mart_rows(connection, mart)
             wrong = differences(found, expected)
             total = len(found.keys() | expected.keys())
@@ -327,23 +328,13 @@ def compare_marts(
     return compared, found_differences
 
 
-def expected_rows(truth: Truth, mart: str, last: date) -> Rows:
-    if mart == "revenue_daily":
-        return truth.revenue_daily(last)
-    if mart == "inventory_by_item":
-        return truth.inventory_by_item()
-    if mart == "enrollment_by_program":
-        return truth.enrollment_by_program()
-    raise ValueError(f"no truth for marts.{mart}")
-
-
 def mart_rows(connection: duckdb.DuckDBPyConnection, mart: str) -> Rows:
-    keys, columns = MART_COLUMNS[mart]
+    keys, sql = mart_query(mart)
     try:
-        found = connection.execute(f"SELECT {', '.join(keys + columns)} FROM marts.{mart}")
+        found = connection.execute(sql)
     except duckdb.CatalogException:
         return {}  # not built (yet): every truth row is a difference
-    return {tuple(row[: len(keys)]): tuple(row[len(keys) :]) for row in found.fetchall()}
+    return {tuple(row[:keys]): tuple(row[keys:]) for row in found.fetchall()}
 
 
 def run(

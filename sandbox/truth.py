@@ -13,12 +13,12 @@ compares `SELECT <key>, <columns> FROM marts.<name>` with them directly.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.org import DAY, Organisation, Program, Purchase, org_purchase, utc_date
+from sandbox.org import DAY, Organisation, Program, Purchase, epoch, org_purchase, utc_date
 from sandbox.paypal.ledger import Ledger
 
 CENT = Decimal("0.01")
@@ -69,6 +69,110 @@ MART_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
 }
+
+
+# marts.ad_attribution_daily is held to the truth per day and channel: its campaign rows join
+# three platforms' ids and names, which the truth does not rebuild; money to the cent, because a
+# converted amount is rounded to NUMERIC's 9 decimals once per row
+AD_ATTRIBUTION_QUERY = """
+SELECT day, channel, ROUND(SUM(spend), 2), SUM(impressions), SUM(clicks), SUM(sessions),
+       SUM(conversions), SUM(orders), SUM(new_customers), ROUND(SUM(attributed_revenue), 2)
+FROM marts.ad_attribution_daily
+GROUP BY day, channel
+"""
+
+
+def mart_query(mart: str) -> tuple[int, str]:
+    """(number of key columns, SQL) that reads `marts.<mart>` as the truth keys its rows."""
+    if mart == "ad_attribution_daily":
+        return 2, AD_ATTRIBUTION_QUERY
+    keys, columns = MART_COLUMNS[mart]
+    return len(keys), f"SELECT {', '.join(keys + columns)} FROM marts.{mart}"
+
+
+def truth_rows(truth: Truth, mart: str, last: date) -> Rows:
+    """What `marts.<mart>` must hold after the nightly run of `last` at the truth's clock."""
+    if mart == "revenue_daily":
+        return truth.revenue_daily(last)
+    if mart == "ad_attribution_daily":
+        return truth.ad_attribution_daily(last)
+    if mart == "inventory_by_item":
+        return truth.inventory_by_item()
+    if mart == "enrollment_by_program":
+        return truth.enrollment_by_program()
+    raise ValueError(f"no truth for marts.{mart}")
+
+
+class _Money:
+    """A campaign-day's amount in the reporting currency: NULL once an amount lacks a rate."""
+
+    def __init__(self) -> None:
+        self.total = Decimal(0)
+        self.unknown = False
+
+    def add(self, amount: Decimal | None) -> None:
+        if amount is None:
+            self.unknown = True
+        else:
+            self.total += amount
+
+    @property
+    def value(self) -> Decimal | None:
+        return None if self.unknown else self.total
+
+
+@dataclass
+class _CampaignDay:
+    spend: _Money = field(default_factory=_Money)
+    impressions: int = 0
+    clicks: int = 0
+    sessions: int = 0
+    conversions: int = 0
+    orders: int = 0
+    new_customers: int = 0
+    revenue: _Money = field(default_factory=_Money)
+
+
+@dataclass
+class _Channel:
+    """A day's campaign-days summed as SQL sums them: NULLs left out, all NULL is NULL."""
+
+    spend: Decimal | None = None
+    impressions: int = 0
+    clicks: int = 0
+    sessions: int = 0
+    conversions: int = 0
+    orders: int = 0
+    new_customers: int = 0
+    revenue: Decimal | None = None
+
+    def add(self, day: _CampaignDay) -> None:
+        self.spend = _add(self.spend, day.spend.value)
+        self.impressions += day.impressions
+        self.clicks += day.clicks
+        self.sessions += day.sessions
+        self.conversions += day.conversions
+        self.orders += day.orders
+        self.new_customers += day.new_customers
+        self.revenue = _add(self.revenue, day.revenue.value)
+
+    def row(self) -> Row:
+        return (
+            None if self.spend is None else self.spend.quantize(CENT),
+            self.impressions,
+            self.clicks,
+            self.sessions,
+            self.conversions,
+            self.orders,
+            self.new_customers,
+            None if self.revenue is None else self.revenue.quantize(CENT),
+        )
+
+
+def _add(total: Decimal | None, amount: Decimal | None) -> Decimal | None:
+    if amount is None:
+        return total
+    return amount if total is None else total + amount
 
 
 @dataclass
@@ -152,6 +256,93 @@ class Truth:
             totals.refunds += amount
         return {key: totals.figures() for key, totals in rows.items()}
 
+    def ad_attribution_daily(self, last: date) -> Rows:
+        """Per (day, channel), every day up to `last`: ad delivery as each platform reported it
+        at `now` (Google Ads every day so far; Facebook completed days, ad-days with
+        impressions), GA4 sessions and key events of the channel's campaigns as processed by
+        `now`, and the paid Stripe purchases tagged with them (orders, revenue, new customers).
+
+        Built per campaign and day first, with the mart's rule for money: a campaign-day's spend
+        or revenue is NULL when an amount in it has no exchange rate yet, else its sum (0 when
+        there is none); a day's sum leaves NULLs out, as SQL's SUM does."""
+        from sandbox.facebook_ads.account import build_account
+        from sandbox.google_ads.account import build_ads
+        from sandbox.google_analytics.traffic import build_traffic, completeness
+
+        org = self.org
+        rates = StripeRates(org, last)
+        campaign_days: dict[tuple[date, str, str], _CampaignDay] = defaultdict(_CampaignDay)
+        channel_of_utm = {
+            c.utm_campaign: "google_ads" if c.channel == "google_ads" else "facebook_ads"
+            for c in org.campaigns
+        }
+        utm_of_name = {c.name: c.utm_campaign for c in org.campaigns}
+
+        ads = build_ads(org)
+        currency_of = {account.id: account.currency_code for account in ads.accounts}
+        google = {c.id: c for c in ads.campaigns}
+        campaign_of_group = {group.id: group.campaign_id for group in ads.ad_groups}
+        cost: dict[tuple[int, date], int] = defaultdict(int)  # micros per campaign-day
+        for (group_id, day), metrics in ads.daily.items():
+            if day <= last:
+                campaign = google[campaign_of_group[group_id]]
+                cost[(campaign.id, day)] += metrics.cost_micros
+                row = campaign_days[(day, "google_ads", utm_of_name[campaign.name])]
+                row.impressions += metrics.impressions
+                row.clicks += metrics.clicks
+        for (campaign_id, day), micros in cost.items():
+            campaign = google[campaign_id]
+            rate = rates.usd_per(currency_of[campaign.customer_id], day)
+            row = campaign_days[(day, "google_ads", utm_of_name[campaign.name])]
+            row.spend.add(None if rate is None else Decimal(micros) / 1_000_000 * rate)
+
+        account = build_account(org)
+        facebook = {ad.id: utm_of_name[account.campaign_of(ad).name] for ad in account.ads}
+        for (ad_id, day), ad_day in account.days.items():
+            if day <= last and ad_day.impressions:
+                row = campaign_days[(day, "facebook_ads", facebook[ad_id])]
+                row.spend.add(Decimal(ad_day.spend_cents) / 100)
+                row.impressions += ad_day.impressions
+                row.clicks += ad_day.clicks
+
+        for cell in build_traffic(org):
+            channel = channel_of_utm.get(cell.campaign)
+            if channel and cell.day <= last:
+                share = completeness(cell.day, self.now)
+                row = campaign_days[(cell.day, channel, cell.campaign)]
+                row.sessions += round(cell.sessions * share)
+                row.conversions += round(cell.key_events * share)
+
+        paid = [
+            p
+            for p in org.purchases
+            if p.status == "paid" and utc_date(p.at) <= last and self.listed(p)
+        ]
+        first_day: dict[str, date] = {}
+        for purchase in paid:  # either processor: a customer's first purchase ever
+            day = utc_date(purchase.at)
+            first_day[purchase.customer_id] = min(first_day.get(purchase.customer_id, day), day)
+        new: dict[tuple[date, str, str], set[str]] = defaultdict(set)
+        for purchase in paid:
+            utm = purchase.utm_campaign or ""
+            channel = channel_of_utm.get(utm)
+            if purchase.processor != "stripe" or channel is None:
+                continue
+            day = utc_date(purchase.at)
+            rate = rates.usd_per(purchase.currency, day)
+            row = campaign_days[(day, channel, utm)]
+            row.orders += 1
+            row.revenue.add(None if rate is None else Decimal(purchase.amount) / 100 * rate)
+            if first_day[purchase.customer_id] == day:
+                new[(day, channel, utm)].add(purchase.customer_id)
+        for key, customers in new.items():
+            campaign_days[key].new_customers += len(customers)
+
+        days: dict[tuple[Any, ...], _Channel] = defaultdict(_Channel)
+        for (day, channel, _utm), campaign_day in campaign_days.items():
+            days[(day, channel)].add(campaign_day)
+        return {key: row.row() for key, row in days.items()}
+
     def inventory_by_item(self) -> Rows:
         """Per SKU: the stock sheet at `now` and the units sold in the 28 days before `now`."""
         org, now = self.org, self.now
@@ -234,6 +425,28 @@ class Truth:
                 self.at,
             )
         return rows
+
+
+class StripeRates:
+    """USD per EUR as the mart takes it: the rate Stripe recorded on the latest day on or before
+    a day that had a converted EUR charge or refund."""
+
+    def __init__(self, org: Organisation, last: date) -> None:
+        stripe_eur = [p for p in org.purchases if p.processor == "stripe" and p.currency == "eur"]
+        days = {utc_date(p.at) for p in stripe_eur if p.status == "paid"}
+        paid = {p.id for p in stripe_eur if p.status == "paid"}
+        days |= {utc_date(r.at) for r in org.refunds if r.purchase_id in paid}
+        self.days = sorted(day for day in days if day <= last)
+        self.org = org
+
+    def usd_per(self, currency: str, day: date) -> Decimal | None:
+        """The rate on or before `day`; None before the first (the mart's money is NULL)."""
+        if currency.lower() == "usd":
+            return Decimal(1)
+        seen = [d for d in self.days if d <= day]
+        if not seen:
+            return None
+        return Decimal(str(self.org.fx_usd_per_eur(epoch(seen[-1]))))
 
 
 def differences(found: Rows, expected: Rows) -> list[str]:

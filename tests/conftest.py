@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from sandbox.org import LAST_DAY
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -17,6 +20,19 @@ def sqlmesh_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("WAREHOUSE__SQLMESH_CACHE_DIR", str(cache))
         yield cache
+
+
+@pytest.fixture(autouse=True, scope="session")
+def sandbox_world_reaches_today() -> Iterator[None]:
+    """Tests that load "yesterday" from the default world need it to reach today. The world is
+    fixed by settings (sandbox.last_day); once the wall clock nears its end, the suite extends
+    it for itself rather than read an ended world (tests that pin a clock are unaffected: they
+    compute their truth from the same settings)."""
+    today = datetime.now(UTC).date()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if today + timedelta(days=1) > LAST_DAY:
+            monkeypatch.setenv("SANDBOX__LAST_DAY", (today + timedelta(days=1)).isoformat())
+        yield
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,10 @@ def test_the_readmes_short_calendar_holds_every_mart_to_the_truth_every_night(
     assert events[2].startswith("catch-up 2")
     assert "killed" in events[3]
     assert "faults" in events[4]
-    for mart in ("revenue_daily", "inventory_by_item", "enrollment_by_program"):
+    late_refunds = [int(line.split("|")[6]) for line in rows]
+    assert sum(late_refunds) > 0  # a refund of a charge over two weeks old arrived
+    marts = ("revenue_daily", "ad_attribution_daily", "inventory_by_item", "enrollment_by_program")
+    for mart in marts:
         assert re.search(
             rf"^{mart}: [\d,]+ / [\d,]+ rows equal; every row equal on 5 of 5", done.stdout, re.M
         ), output

@@ -68,7 +68,12 @@ def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
     context = Context(paths=str(SQLMESH), gateway="local")
     try:
         # only this mart and what it reads; a failing blocking audit fails the plan
-        context.plan(auto_apply=True, no_prompts=True, select_models=[f"+{MART}"])
+        context.plan(
+            auto_apply=True,
+            no_prompts=True,
+            execution_time=payments_loaded.now,  # the nightly run of the last day loaded
+            select_models=[f"+{MART}"],
+        )
     finally:
         context.close()
 

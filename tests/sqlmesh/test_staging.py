@@ -32,7 +32,7 @@ def test_staging_keeps_the_latest_version_of_each_stripe_object(
 ) -> None:
     # Stripe and PayPal are loaded for three days (PayPal too: a plan needs every model's inputs)
     context = Context(paths=str(SQLMESH), gateway="local")
-    context.plan(auto_apply=True, no_prompts=True)
+    context.plan(auto_apply=True, no_prompts=True, execution_time=payments_loaded.now)
     context.close()
 
     with duckdb.connect(str(payments_loaded.paths.warehouse), read_only=True) as connection:
