@@ -10,10 +10,11 @@ import argparse
 import os
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from destinations.settings import PROJECT_ROOT, lake_settings, warehouse_settings
+from sources.clock import yesterday
 
 LOCAL_DAGSTER_HOME = PROJECT_ROOT / ".local" / "dagster"
 # A local instance: SQLite under DAGSTER_HOME (Dagster's default), no telemetry.
@@ -24,8 +25,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m dagster_defs",
         description=(
-            "Run the daily pipeline for one day (default: yesterday, UTC) or a range of days: "
-            "every enabled source into the lake and raw tables, then the SQLMesh models."
+            "Run the daily pipeline for one day (default: yesterday, UTC, by the run's clock: "
+            "sandbox.now with the sandbox) or a range of days: every enabled source into the "
+            "lake and raw tables, then the SQLMesh models."
         ),
         epilog=(
             "Runs are recorded in $DAGSTER_HOME (default .local/dagster): list them with "
@@ -41,10 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def days_to_run(args: argparse.Namespace) -> list[date]:
-    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     if args.date:
         return [args.date]
-    end = args.end or yesterday
+    end = args.end or yesterday()
     start = args.start or end
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 

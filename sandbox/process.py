@@ -54,7 +54,7 @@ class EmulatorHandle:
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
 
-    def clock(self) -> dict[str, int]:
+    def clock(self) -> dict[str, Any]:
         return self._call("GET", "clock")
 
     def set_clock(self, now: int) -> int:

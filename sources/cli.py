@@ -21,6 +21,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from destinations.load import load_source
 from destinations.settings import SettingError, lake_settings, warehouse_settings
 from sources.apis import api_endpoint
+from sources.clock import run_now
 from sources.errors import SourceError, error_chain
 from sources.registry import SourceSpec
 
@@ -164,7 +165,7 @@ def main(
     )
     started = time.monotonic()
     try:
-        days = run_dates(args, date.today())
+        days = run_dates(args, run_now().date())
         lake, warehouse = lake_settings().resolved_url(), warehouse_settings().kind
     except Exception as error:
         print(f"error: {one_line(error)}", file=sys.stderr)

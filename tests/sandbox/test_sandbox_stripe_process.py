@@ -189,3 +189,46 @@ def test_an_emulator_stops_when_the_process_that_started_it_is_killed() -> None:
     starter.kill()
     starter.wait(timeout=30)
     assert not outlived([emulator]), "the emulator kept serving after its starter was killed"
+
+
+def test_a_clock_and_faults_given_at_start_hold_from_the_first_request() -> None:
+    faults = '[{"status": 429, "retry_after": 1, "count": 1}]'
+    with run_emulator(
+        "stripe",
+        seed=7,
+        volume=0.2,
+        start=ORG_START,
+        end=ORG_END,
+        now="2026-09-01T02:00:00Z",
+        faults=faults,
+    ) as handle:
+        clock = handle.clock()
+        assert clock["now"] == 1_788_228_000  # 2026-09-01 02:00 UTC, standing still
+        assert clock["wall_clock"] is False
+        client = stripe.StripeClient(
+            "sk_test_sandbox", base_addresses={"api": handle.base_url}, max_network_retries=0
+        )
+        with pytest.raises(stripe.RateLimitError):
+            client.v1.charges.list()
+        charges = client.v1.charges.list(params={"limit": 100})
+        assert charges.data
+        assert max(c.created for c in charges.data) <= clock["now"]
+        time.sleep(1.1)
+        assert handle.clock()["now"] == clock["now"]
+        assert handle.use_wall_clock() >= int(time.time()) - 1  # and back to the wall's
+
+
+def test_bad_faults_or_time_stop_the_emulator_with_one_line() -> None:
+    for flag, value, said in (
+        ("--faults", '[{"count": 1}]', "a fault needs a status, a delay or malformed"),
+        ("--now", "next tuesday", "not epoch seconds or an ISO time"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "sandbox", "stripe", flag, value],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert done.returncode == 2
+        assert said in done.stderr
