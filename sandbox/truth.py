@@ -231,29 +231,30 @@ class Truth:
         (transactions, gross) and refunds, as listed at `now`."""
         org = self.org
         rows: dict[tuple[Any, ...], _Totals] = defaultdict(_Totals)
+
+        def settled_row(sale: Purchase, amount: int, currency: str, at: int) -> tuple[_Totals, int]:
+            """The row `amount` of `sale` lands in at `at`, and the amount as settled."""
+            currency, settled = self._settled(sale.processor, amount, currency, at)
+            sku = org.item(sale.item_kind, sale.item_id).sku
+            return rows[(utc_date(at), sale.processor, sku, currency)], settled
+
         for purchase in org.purchases:
-            day = utc_date(purchase.at)
-            if purchase.status != "paid" or day > last or not self.listed(purchase):
+            if purchase.status != "paid" or utc_date(purchase.at) > last:
                 continue
-            currency, amount = self._settled(
-                purchase.processor, purchase.amount, purchase.currency, purchase.at
-            )
-            sku = org.item(purchase.item_kind, purchase.item_id).sku
-            totals = rows[(day, purchase.processor, sku, currency)]
-            totals.transactions += 1
-            totals.gross += amount
+            if self.listed(purchase):
+                totals, amount = settled_row(
+                    purchase, purchase.amount, purchase.currency, purchase.at
+                )
+                totals.transactions += 1
+                totals.gross += amount
         for refund in org.refunds:
-            day = utc_date(refund.at)
             refunded = org_purchase(org, refund.purchase_id)
-            if day > last or not self._refund_listed(refund.id, refund.at, refunded.processor):
+            if utc_date(refund.at) > last:
                 continue
-            currency, amount = self._settled(
-                refunded.processor, refund.amount, refund.currency, refund.at
-            )
-            sku = org.item(refunded.item_kind, refunded.item_id).sku
-            totals = rows[(day, refunded.processor, sku, currency)]
-            totals.refund_transactions += 1
-            totals.refunds += amount
+            if self._refund_listed(refund.id, refund.at, refunded.processor):
+                totals, amount = settled_row(refunded, refund.amount, refund.currency, refund.at)
+                totals.refund_transactions += 1
+                totals.refunds += amount
         return {key: totals.figures() for key, totals in rows.items()}
 
     def ad_attribution_daily(self, last: date) -> Rows:

@@ -46,7 +46,7 @@ def sandbox_now() -> datetime | None:
 
 def run_now() -> datetime:
     """The instant this run reads at: `sandbox.now` with the sandbox, else the wall clock."""
-    from sources.apis import use_sandbox
+    from sources.apis import use_sandbox  # here: sources.apis imports this module
 
     fixed = sandbox_now() if use_sandbox() else None
     return fixed if fixed is not None else datetime.now(UTC).replace(microsecond=0)
