@@ -23,6 +23,8 @@ def rows_in_load(directory_url: str, load_id: str) -> tuple[int, int]:
     import pyarrow.parquet as pq  # the run's (SQLMesh imports it too), never the code server's
 
     fs, directory = url_to_fs(directory_url)
+    if not fs.exists(directory):  # the load wrote nothing for this date (a skipped sheet)
+        return 0, 0
     files = [path for path in fs.ls(directory, detail=False) if load_id_of(path) == load_id]
     rows = 0
     for path in files:

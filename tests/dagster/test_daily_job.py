@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from dagster import DagsterInstance, build_schedule_context
 
 from dagster_defs.definitions import defs
 from destinations.settings import PROJECT_ROOT
+from sources.clock import nightly_run_at
 from sources.registry import enabled_source_names, source_spec
 from tests.conftest import PlatformPaths
 
@@ -58,12 +59,15 @@ def test_schedule_runs_yesterdays_partition() -> None:
 @pytest.mark.slow
 @pytest.mark.version_agnostic  # the README command below runs the job on each Python
 def test_second_daily_run_loads_only_the_new_day(
-    instance: Any, platform_env: PlatformPaths
+    instance: Any, platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job = defs.resolve_job_def("daily")
-    first_day, second_day = TODAY - timedelta(days=3), TODAY - timedelta(days=2)
+    # two nights of the sandbox's fixed world, each run at its schedule time, as the daemon would
+    first_day, second_day = date(2026, 12, 2), date(2026, 12, 3)
+    monkeypatch.setenv("SANDBOX__NOW", nightly_run_at(first_day).isoformat())
     first = job.execute_in_process(instance=instance, partition_key=first_day.isoformat())
     assert first.success
+    monkeypatch.setenv("SANDBOX__NOW", nightly_run_at(second_day).isoformat())
     second = job.execute_in_process(instance=instance, partition_key=second_day.isoformat())
     assert second.success
 
@@ -74,14 +78,20 @@ def test_second_daily_run_loads_only_the_new_day(
         outside = connection.execute(
             "SELECT count(*) FROM raw.stripe__charges WHERE date = ? "
             "AND (snapshot_at < ? OR snapshot_at >= ?)",
-            [second_day, second_day, second_day + timedelta(days=1)],
+            # the nightly run reads on to its own clock, 02:00 the next day
+            [second_day, nightly_run_at(first_day), nightly_run_at(second_day)],
         ).fetchone()
         new = connection.execute(
             "SELECT count(*) FROM raw.stripe__charges WHERE date = ?", [second_day]
         ).fetchone()
+        sheet_reads = connection.execute(
+            "SELECT DISTINCT date, snapshot_at FROM raw.google_sheets__inventory ORDER BY date"
+        ).fetchall()
     assert backfilled[0] > 500  # the first run backfilled history
     assert 0 < new[0] < backfilled[0] / 10  # the second read one day
     assert outside[0] == 0  # and only changes of that day
+    # each night read the sheets once, stamped with its own clock
+    assert sheet_reads == [(d, nightly_run_at(d)) for d in (first_day, second_day)]
 
     checks = second.get_asset_check_evaluations()
     asset_keys = defs.resolve_asset_graph().get_all_asset_keys()
