@@ -143,3 +143,19 @@ def test_readme_pipeline_command_runs_the_day_and_prints_a_summary(
     assert lines[-2] == f"report: {report}"
     assert 'data-section="revenue" data-state="ok"' in report.read_text()
     assert (tmp_path / "dagster" / "dagster.yaml").exists()  # runs recorded, telemetry off
+
+
+def test_partitions_reach_the_day_before_a_sandbox_clock_ahead_of_the_wall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dagster_defs.partitions import daily_partitions
+
+    wall_yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
+    assert daily_partitions().get_partition_keys()[-1] == wall_yesterday
+    ahead = datetime.now(UTC) + timedelta(days=10)  # a simulated night, as the calendar runs it
+    monkeypatch.setenv("SANDBOX__NOW", ahead.isoformat())
+    expected = (ahead - timedelta(days=1)).date().isoformat()
+    assert daily_partitions().get_partition_keys()[-1] == expected
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "false")  # production counts to the wall's
+    assert daily_partitions().get_partition_keys()[-1] == wall_yesterday
