@@ -103,7 +103,11 @@ def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[Aud
                 select_models=list(names),
                 execution_time=up_to_day,
             )
-            status = context.run(execution_time=up_to_day, select_models=list(names))
+            # `end` too: SQLMesh's run otherwise stops at the wall clock, and a run whose clock is
+            # ahead of it (a simulated night of sandbox.calendar) would fill nothing
+            status = context.run(
+                end=day.isoformat(), execution_time=up_to_day, select_models=list(names)
+            )
             audits = audit_models(context, names, day) if not status.is_failure else {}
         finally:
             context.close()
