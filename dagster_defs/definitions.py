@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
-    Backoff,
     Definitions,
-    RetryPolicy,
     build_schedule_from_partitioned_job,
     define_asset_job,
     in_process_executor,
@@ -15,6 +13,7 @@ from dagster import (
 from dagster_defs.checks import raw_table_checks
 from dagster_defs.heap import release_free_heap
 from dagster_defs.lake_assets import source_assets
+from dagster_defs.retries import RETRY_POLICY
 from dagster_defs.sqlmesh_assets import sqlmesh_assets
 from sources.clock import NIGHTLY_RUN
 from sources.registry import enabled_source_names, source_spec
@@ -28,7 +27,7 @@ daily_job = define_asset_job(
     "daily",
     selection=AssetSelection.all(),
     # transient API or network failures: retry the failed source, not the whole day
-    op_retry_policy=RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL),
+    op_retry_policy=RETRY_POLICY,
     # one op at a time in the run's process: the VM has 1 GB, and DuckDB takes one writer
     executor_def=in_process_executor,
     description="Load every source for one day, then transform it.",

@@ -28,6 +28,7 @@ from dlt.common.schema import Schema
 from dlt.extract.source import DltSource
 
 from dagster_defs.partitions import DAILY
+from dagster_defs.retries import permanent_errors_fail_at_once
 from dagster_defs.step_process import in_step_process
 from destinations.lake import pipeline_for, raw_table_name
 from sources.apis import api_endpoint
@@ -84,10 +85,11 @@ class LoadedTables:
 
 def load_tables(spec: SourceSpec, day: date, tables: tuple[str, ...]) -> LoadedTables:
     """Load `tables` of the source for `day` into the lake and raw tables (in the step process)."""
-    from destinations.load import load_source  # pyarrow, duckdb: the step's, not the run's
+    # pyarrow, duckdb: the step's, not the run's
+    from destinations.load import build_source, load_source
 
     with api_endpoint(spec) as endpoint:
-        built = spec.build(run_date=day, **endpoint).with_resources(*tables)
+        built = build_source(spec, day, **endpoint).with_resources(*tables)
         summary = load_source(built, day)
     return LoadedTables(summary.load_id, summary.lake_url, dict(summary.rows), summary.render())
 
@@ -107,7 +109,8 @@ def source_assets(spec: SourceSpec) -> AssetsDefinition:
     def load(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         day = date.fromisoformat(context.partition_key)
         tables = tuple(key.path[-1].split("__", 1)[1] for key in context.selected_asset_keys)
-        loaded = in_step_process(load_tables, spec, day, tables)
+        with permanent_errors_fail_at_once():
+            loaded = in_step_process(load_tables, spec, day, tables)
         context.log.info(loaded.summary)
         for table in tables:
             yield MaterializeResult(

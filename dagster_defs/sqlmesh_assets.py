@@ -27,6 +27,7 @@ from dagster import (
 )
 
 from dagster_defs.partitions import DAILY
+from dagster_defs.retries import permanent_errors_fail_at_once
 from dagster_defs.sqlmesh_audits import (
     AuditOutcome,
     audit_check_result,
@@ -164,7 +165,8 @@ def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition
         context: AssetExecutionContext,
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
         day = date.fromisoformat(context.partition_key)
-        status, audits = run_models([node.name for node in nodes], day)
+        with permanent_errors_fail_at_once():
+            status, audits = run_models([node.name for node in nodes], day)
         for node in nodes:
             yield MaterializeResult(asset_key=node.key, metadata={"sqlmesh_run": status})
             yield audit_check_result(node.key, audits.get(node.name, []))

@@ -37,7 +37,12 @@ FORKS = sys.platform == "linux"
 
 
 class StepProcessError(RuntimeError):
-    """The step's work failed in its child process; the message is the child's error."""
+    """The step's work failed in its child process; the message is the child's one-line error,
+    `retryable` whether a retry may help (sources.errors.retryable of the child's error)."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -61,9 +66,10 @@ def _child(
     try:
         result = function(*args)
     except BaseException as error:
+        from sources.errors import one_line, retryable
+
         traceback.print_exc()  # the whole story in the run's stderr: the code server's journal
-        first_line = (str(error).splitlines() or [""])[0]
-        send.send(("error", f"{type(error).__name__}: {first_line}"))
+        send.send(("error", (one_line(error), retryable(error))))
     else:
         send.send(("ok", result))
     finally:
@@ -107,5 +113,6 @@ def in_step_process(function: Callable[..., T], *args: Any, fork: bool = FORKS) 
         receive.close()
         gc.unfreeze()
     if outcome == "error":
-        raise StepProcessError(value)
+        message, can_retry = value
+        raise StepProcessError(message, retryable=can_retry)
     return value

@@ -19,6 +19,7 @@ from dlt.extract.source import DltSource
 from destinations.lake import pipeline_for, replace_partition
 from destinations.raw_tables import data_tables, register_raw_tables
 from destinations.settings import lake_settings, warehouse_settings
+from sources.registry import SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,18 @@ class LoadSummary:
         if self.raw_tables:
             lines.append(f"  raw tables: {', '.join(self.raw_tables)}")
         return "\n".join(lines)
+
+
+def build_source(spec: SourceSpec, run_date: date, **arguments: Any) -> DltSource:
+    """The source of `spec` for `run_date`, its settings read under its own name only.
+
+    dlt looks a source's settings up under the active pipeline's name first
+    (`<pipeline>.sources.stripe.api_key`), and the active pipeline is the last one made: in a
+    Dagster run, the last source defined. Making the source's own pipeline first means
+    `GOOGLE_SHEETS__SOURCES__STRIPE__API_KEY` never reaches Stripe.
+    """
+    pipeline_for(spec.name, run_date)
+    return spec.build(run_date=run_date, **arguments)
 
 
 def load_source(

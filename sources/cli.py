@@ -16,13 +16,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-from destinations.load import load_source
+from destinations.load import build_source, load_source
 from destinations.settings import SettingError, lake_settings, warehouse_settings
 from sources.apis import api_endpoint
 from sources.clock import run_now
-from sources.errors import SourceError, error_chain
+from sources.errors import one_line
 from sources.registry import SourceSpec
 
 EPILOG = """\
@@ -90,41 +89,6 @@ def run_dates(args: argparse.Namespace, today: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def _fold_repeats(sections: Sequence[str]) -> list[str]:
-    folded: list[str] = []
-    for section in sections:
-        if not folded or folded[-1] != section:
-            folded.append(section)
-    return folded
-
-
-def missing_setting_message(error: ConfigFieldMissingException) -> str:
-    """`missing setting sources.stripe.api_key (env SOURCES__STRIPE__API_KEY)` for each field."""
-    names = []
-    for field, traces in error.traces.items():
-        # dlt also looks under `sources.stripe.stripe` (module, then source name); name the
-        # place people write it, with the repeated section folded
-        sections = max(
-            (_fold_repeats(getattr(trace, "sections", [])) for trace in traces),
-            key=len,
-            default=[],
-        )
-        key = ".".join([*sections, field])
-        names.append(f"{key} (env {key.upper().replace('.', '__')})")
-    return "missing setting " + ", ".join(names)
-
-
-def one_line(error: BaseException) -> str:
-    """The innermost error we wrote ourselves, else the error's first line."""
-    for seen in error_chain(error):
-        if isinstance(seen, SourceError | SettingError):
-            return str(seen)
-        if isinstance(seen, ConfigFieldMissingException):
-            return missing_setting_message(seen)
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"
-
-
 def load_days(
     spec: SourceSpec, days: Sequence[date], resources: Sequence[str], quiet: bool
 ) -> None:
@@ -133,7 +97,7 @@ def load_days(
         where = f"sandbox {endpoint['base_url']}" if endpoint else "the real API"
         _progress(quiet, f"{spec.name}: {len(days)} day(s) from {where}")
         for day in days:
-            source = spec.build(run_date=day, **endpoint)
+            source = build_source(spec, day, **endpoint)
             if resources:
                 source = source.with_resources(*resources)
             summary = load_source(source, day, progress=None if quiet else _progress_collector())

@@ -16,7 +16,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from sources.errors import SourceError
+from sources.errors import SourceError, transient_status
 from sources.facebook_ads.settings import (
     API_VERSION,
     PERMISSION_CODES,
@@ -160,7 +160,10 @@ def call_with_retries(call: Callable[[], T], resource: str, account: str) -> T:
     except (requests.ConnectionError, requests.Timeout) as error:
         # Their text holds the request URL, and with it the access token: name the kind only.
         raise SourceError(
-            SOURCE, f"could not reach the Graph API ({type(error).__name__})", resource
+            SOURCE,
+            f"could not reach the Graph API ({type(error).__name__})",
+            resource,
+            retryable=True,
         ) from None
 
 
@@ -190,9 +193,13 @@ def graph_error(error: FacebookRequestError, resource: str, account: str) -> Sou
             SOURCE,
             f"{account}: still rate limited after {RETRY_ATTEMPTS} tries (code {code}): {message}",
             resource,
+            retryable=True,
         )
     return SourceError(
-        SOURCE, f"{account}: Graph API call failed ({status}, code {code}): {message}", resource
+        SOURCE,
+        f"{account}: Graph API call failed ({status}, code {code}): {message}",
+        resource,
+        retryable=transient_status(status) or bool(error.api_transient_error()),
     )
 
 

@@ -118,7 +118,9 @@ class AdsReader:
             ) from None
         except auth_exceptions.TransportError:
             raise SourceError(
-                SOURCE, f"cannot reach the OAuth token endpoint {self.connection.token_uri}"
+                SOURCE,
+                f"cannot reach the OAuth token endpoint {self.connection.token_uri}",
+                retryable=True,
             ) from None
 
     def stream(self, customer_id: str, query: str, resource: str) -> Iterator[list[Any]]:
@@ -152,6 +154,7 @@ class AdsReader:
                 SOURCE,
                 f"customer {customer_id}: API call failed{tries} ({code}): {error.message}",
                 resource,
+                retryable=_is_transient(error),
             ) from None
 
 
@@ -308,7 +311,10 @@ def _refusal(error: GoogleAdsException, customer_id: str, resource: str) -> Sour
         what = f"customer {customer_id} cannot be read ({name}): {_CUSTOMER_SETTINGS}"
     else:
         what = f"customer {customer_id}: query refused ({kind} {name}): {message}"
-    return SourceError(SOURCE, f"{what} [request id {error.request_id}]", resource)
+    # quota and internal errors outlasted the stream's own retries: a later run may get through
+    return SourceError(
+        SOURCE, f"{what} [request id {error.request_id}]", resource, retryable=_is_transient(error)
+    )
 
 
 def _oauth_reason(error: auth_exceptions.RefreshError) -> str:

@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from sources.errors import SourceError
+from sources.errors import SourceError, transient_status
 from sources.google_analytics.models import column_name
 from sources.google_analytics.settings import (
     MAX_PAGE_ROWS,
@@ -176,6 +176,7 @@ class ReportReader:
                 f"property {self.property_id} is out of Data API quota, stopping: "
                 f"{api_message(error)}",
                 resource,
+                retryable=True,
             ) from None
         except api_errors.BadRequest as error:
             raise SourceError(
@@ -183,7 +184,10 @@ class ReportReader:
             ) from None
         except api_errors.GoogleAPICallError as error:
             raise SourceError(
-                SOURCE, f"API call failed ({error.code}): {api_message(error)}", resource
+                SOURCE,
+                f"API call failed ({error.code}): {api_message(error)}",
+                resource,
+                retryable=transient_status(error.code),
             ) from None
 
     def metadata(self) -> tuple[dict[str, MetricType], set[str]]:

@@ -24,7 +24,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from sources.errors import SourceError
+from sources.errors import SourceError, transient_status
 from sources.google_sheets.settings import (
     DRIVE_API,
     READ_PARAMS,
@@ -161,7 +161,10 @@ def _call(do: Callable[[], T], spec: SheetSpec) -> T:
                 spec.table,
             ) from None
         raise SourceError(
-            SOURCE, f"API call failed for {where}: {_message(error)}", spec.table
+            SOURCE,
+            f"API call failed for {where}: {_message(error)}",
+            spec.table,
+            retryable=transient_status(error.code),
         ) from None
 
 

@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from sources.errors import SourceError
+from sources.errors import SourceError, transient_status
 from sources.paypal.settings import (
     FIELDS,
     MAX_RANGE,
@@ -161,12 +161,15 @@ def call_with_retries(call: Callable[[], T], resource: str | None) -> T:
             raise ResultSetTooLarge(
                 getattr(error, "total_items", None), getattr(error, "maximum_items", None)
             ) from None
-        raise SourceError(SOURCE, _describe(error), resource) from None
+        raise SourceError(
+            SOURCE, _describe(error), resource, retryable=transient_status(error.response_code)
+        ) from None
     except (requests.ConnectionError, requests.Timeout) as error:
         raise SourceError(
             SOURCE,
             f"the API could not be reached after {RETRIES} attempts ({type(error).__name__})",
             resource,
+            retryable=True,
         ) from None
 
 

@@ -14,7 +14,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from sources.errors import SourceError
+from sources.errors import SourceError, transient_status
 from sources.stripe.settings import (
     MAX_NETWORK_RETRIES,
     MAX_RETRY_AFTER_SECONDS,
@@ -90,7 +90,10 @@ def call_with_retries(call: Callable[[], T], resource: str) -> T:
     except stripe.StripeError as error:
         status = f" ({error.http_status})" if error.http_status else ""
         raise SourceError(
-            "stripe", f"API call failed{status}: {error.user_message or error}", resource
+            "stripe",
+            f"API call failed{status}: {error.user_message or error}",
+            resource,
+            retryable=transient_status(error.http_status),
         ) from None
 
 

@@ -21,7 +21,7 @@ from sandbox.facebook_ads.account import build_account
 from sandbox.facebook_ads.server import arm_report_jobs, report_jobs
 from sandbox.org import build_org
 from sandbox.process import run_emulator
-from sources.cli import one_line
+from sources.errors import one_line
 from sources.facebook_ads import RESOURCES, facebook_ads_source
 from sources.facebook_ads.client import build_api
 from sources.facebook_ads.settings import INSIGHT_FIELDS, JOB_ATTEMPTS

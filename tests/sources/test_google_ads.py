@@ -16,7 +16,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from destinations.load import LoadSummary, load_source
 from sandbox.org import build_org
 from sandbox.process import run_emulator
-from sources.cli import one_line
+from sources.errors import one_line
 from sources.google_ads import SPEC, google_ads_source
 from sources.google_ads.client import AdsReader, Connection
 from sources.google_ads.settings import RESOURCES

@@ -20,8 +20,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from destinations.load import LoadSummary, load_source
 from sandbox.process import run_emulator
-from sources.cli import one_line
-from sources.errors import SourceError
+from sources.errors import SourceError, one_line
 from sources.google_analytics import google_analytics_source
 from sources.google_analytics.client import ReportReader, build_client
 from sources.google_analytics.models import column_name

@@ -15,8 +15,8 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from destinations.load import LoadSummary, load_source
 from sandbox.process import run_emulator
-from sources.cli import one_line
 from sources.clock import nightly_run_at
+from sources.errors import one_line
 from sources.google_sheets import google_sheets_source
 from sources.google_sheets.cells import snake_case
 from sources.google_sheets.client import build_client
