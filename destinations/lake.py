@@ -91,6 +91,34 @@ def replace_partition(
     return written, len(stale)
 
 
+def empty_partition(fs: Any, dataset_path: str, table: str, run_date: date, load_id: str) -> int:
+    """Make `load_id` the date partition's newest load with no rows; returns files removed.
+
+    For a table the load has nothing for but must still restate: the rejected records of a
+    date loaded again after its bad record was fixed. Deleting the old files alone could leave
+    a table with no files at all, which neither DuckDB's views nor BigQuery's external tables
+    read; so the load writes an empty file with the old files' columns, which the raw tables
+    read as the date's newest load, then removes the rest.
+    """
+    import pyarrow.parquet as pq
+
+    directory = partition_dir(dataset_path, table, run_date)
+    if not fs.exists(directory):
+        return 0
+    old = [
+        path for path in fs.ls(directory, detail=False) if load_id_of(path) not in (None, load_id)
+    ]
+    if not old:
+        return 0
+    with fs.open(old[0], "rb") as file:
+        schema = pq.read_schema(file)
+    with fs.open(posixpath.join(directory, f"{load_id}.empty.parquet"), "wb") as file:
+        pq.write_table(schema.empty_table(), file)
+    for path in old:
+        fs.rm_file(path)
+    return len(old)
+
+
 def _emulator_credentials(bucket_url: str) -> Any:
     """Anonymous credentials when a GCS emulator is in use; None lets dlt find the real ones.
 

@@ -16,10 +16,11 @@ from typing import Any
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
-from destinations.lake import pipeline_for, replace_partition
+from destinations.lake import empty_partition, pipeline_for, replace_partition
 from destinations.raw_tables import data_tables, register_raw_tables
 from destinations.settings import lake_settings, warehouse_settings
 from sources.registry import SourceSpec
+from sources.rejects import REJECTED_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,9 @@ def load_source(
         fs, dataset_path = client.fs_client, client.dataset_path  # type: ignore[attr-defined]
         for table in tables:
             written, removed = replace_partition(fs, dataset_path, table, run_date, load_id)
+            if table == REJECTED_TABLE and not written and _ran_every_resource(source):
+                # nothing rejected this time: the date's earlier rejects were fixed at the source
+                removed = empty_partition(fs, dataset_path, table, run_date, load_id)
             summary.replaced_files += removed
             summary.files += len(written)
             summary.bytes_written += sum(file.size for file in written)
@@ -129,6 +133,11 @@ def load_source(
     summary.raw_tables = register_raw_tables(warehouse, lake_url, source.name, schema)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _ran_every_resource(source: DltSource) -> bool:
+    """A load of some tables only (`--resources`) says nothing of the others' rejects."""
+    return set(source.resources.selected) == set(source.resources)
 
 
 def _only_load_id(info: LoadInfo) -> str:

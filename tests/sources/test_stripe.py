@@ -234,6 +234,23 @@ def test_a_malformed_record_is_rejected_with_its_id_and_the_rest_loads(
     assert error  # names the field that failed, e.g. "amount: Input should be a valid integer"
 
 
+def test_a_reload_after_the_record_is_fixed_replaces_the_dates_rejects_with_none(
+    stripe_api: Any, platform_env: PlatformPaths
+) -> None:
+    stripe_api.set_faults(path="/v1/charges", malformed=True, count=1)
+    load_day(stripe_api, FIRST_DAY)
+    (record_id,) = raw(platform_env, "SELECT record_id FROM raw.stripe__rejected_records")[0]
+    assert record_id not in raw_ids(platform_env, "charges")
+
+    reloaded = load_day(stripe_api, FIRST_DAY)  # the source serves the record whole again
+
+    assert "rejected_records" not in {t for t, n in reloaded.rows.items() if n}
+    assert raw(platform_env, "SELECT count(*) FROM raw.stripe__rejected_records") == [(0,)]
+    assert record_id in raw_ids(platform_env, "charges")
+    partition = platform_env.lake / "stripe" / "rejected_records" / f"date={FIRST_DAY}"
+    assert [path.name for path in partition.iterdir()] == [f"{reloaded.load_id}.empty.parquet"]
+
+
 def test_state_is_resumed_from_the_lake_when_the_pipelines_folder_is_lost(
     stripe_api: Any, platform_env: PlatformPaths
 ) -> None:
