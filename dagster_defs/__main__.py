@@ -81,9 +81,13 @@ def main(argv: list[str] | None = None) -> int:
                 if materialization is None:
                     continue
                 metadata = materialization.metadata
-                rows[materialization.asset_key.to_user_string()] = (
-                    metadata["rows"].value if "rows" in metadata else "transformed"
-                )
+                if "rows" in metadata:
+                    outcome: object = metadata["rows"].value
+                elif "restated" in metadata:
+                    outcome = f"restated {metadata['restated'].value}"
+                else:
+                    outcome = "transformed"
+                rows[materialization.asset_key.to_user_string()] = outcome
             failures = [event.step_key for event in result.get_step_failure_events()]
             print(f"{day.isoformat()}: run {result.run_id} {'ok' if result.success else 'FAILED'}")
             for key, value in sorted(rows.items()):

@@ -27,6 +27,7 @@ from dagster import (
 )
 
 from dagster_defs.partitions import DAILY
+from dagster_defs.restatements import restate_reloaded
 from dagster_defs.retries import permanent_errors_fail_at_once
 from dagster_defs.sqlmesh_audits import (
     AuditOutcome,
@@ -79,8 +80,28 @@ def model_graph(models_dir: Path = SQLMESH_PROJECT / "models") -> list[ModelNode
     return nodes
 
 
-def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[AuditOutcome]]]:
-    """Apply model changes and fill the models' missing intervals up to `day`; audit them."""
+@dataclass(frozen=True)
+class ModelsRun:
+    """What one SQLMesh step did: SQLMesh's run status, the audits, and the days restated per
+    model because they were loaded again (ranges of days, first and last)."""
+
+    status: str
+    audits: dict[str, list[AuditOutcome]]
+    restated: dict[str, list[tuple[date, date]]]
+
+    def restated_text(self, name: str) -> str | None:
+        ranges = self.restated.get(name)
+        if not ranges:
+            return None
+        return ", ".join(
+            first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
+            for first, last in ranges
+        )
+
+
+def run_models(names: Sequence[str], day: date) -> ModelsRun:
+    """Apply model changes, restate the models over days loaded again since they were built,
+    and fill the models' missing intervals up to `day`; audit them."""
     from sqlmesh import Context  # heavy: imported in the run, never in the code server
 
     warehouse = warehouse_settings()
@@ -104,6 +125,14 @@ def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[Aud
                 select_models=list(names),
                 execution_time=up_to_day,
             )
+            graph = model_graph()
+            restated = restate_reloaded(
+                context,
+                names,
+                {node.name: node.reads for node in graph},
+                [node.name for node in runnable(graph, enabled_source_names())],
+                lake_settings().resolved_url(),
+            )
             # `end` too: SQLMesh's run otherwise stops at the wall clock, and a run whose clock is
             # ahead of it (a simulated night of sandbox.calendar) would fill nothing
             status = context.run(
@@ -116,7 +145,7 @@ def run_models(names: Sequence[str], day: date) -> tuple[str, dict[str, list[Aud
                 backup_state(state_file, lake_url)
     if status.is_failure:
         raise RuntimeError(f"sqlmesh run failed for {', '.join(names)}")
-    return str(status.name), audits
+    return ModelsRun(str(status.name), audits, restated)
 
 
 @contextmanager
@@ -166,10 +195,15 @@ def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
         day = date.fromisoformat(context.partition_key)
         with permanent_errors_fail_at_once():
-            status, audits = run_models([node.name for node in nodes], day)
+            done = run_models([node.name for node in nodes], day)
         for node in nodes:
-            yield MaterializeResult(asset_key=node.key, metadata={"sqlmesh_run": status})
-            yield audit_check_result(node.key, audits.get(node.name, []))
+            metadata = {"sqlmesh_run": done.status}
+            restated = done.restated_text(node.name)
+            if restated:
+                metadata["restated"] = restated
+                context.log.info(f"{node.name}: restated {restated} (loaded again)")
+            yield MaterializeResult(asset_key=node.key, metadata=metadata)
+            yield audit_check_result(node.key, done.audits.get(node.name, []))
 
     return transform
 

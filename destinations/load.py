@@ -18,6 +18,7 @@ from dlt.extract.source import DltSource
 
 from destinations.lake import empty_partition, pipeline_for, replace_partition
 from destinations.raw_tables import data_tables, register_raw_tables
+from destinations.reloads import record_reload
 from destinations.settings import lake_settings, warehouse_settings
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE
@@ -126,6 +127,9 @@ def load_source(
             summary.replaced_files += removed
             summary.files += len(written)
             summary.bytes_written += sum(file.size for file in written)
+        if summary.replaced_files:
+            # SQLMesh holds this date as done: the models over it must be told to restate it
+            record_reload(fs, dataset_path, source.name, run_date, load_id)
 
     trace = pipeline.last_trace
     row_counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
