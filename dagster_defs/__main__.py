@@ -61,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     from dagster import DagsterInstance
 
     from dagster_defs.definitions import defs
+    from destinations.run_lock import hold_run_lock
+    from sources.errors import one_line
+
+    try:
+        hold_run_lock()  # before any work: a run beside another waits here, or stops
+    except Exception as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 1
 
     job = defs.resolve_job_def("daily")
     log_level = "WARNING" if args.quiet else "INFO"

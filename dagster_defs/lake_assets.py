@@ -31,6 +31,7 @@ from dagster_defs.partitions import DAILY
 from dagster_defs.retries import permanent_errors_fail_at_once
 from dagster_defs.step_process import in_step_process
 from destinations.lake import pipeline_for, raw_table_name
+from destinations.run_lock import hold_run_lock
 from sources.apis import api_endpoint
 from sources.registry import SourceSpec
 
@@ -110,6 +111,7 @@ def source_assets(spec: SourceSpec) -> AssetsDefinition:
         day = date.fromisoformat(context.partition_key)
         tables = tuple(key.path[-1].split("__", 1)[1] for key in context.selected_asset_keys)
         with permanent_errors_fail_at_once():
+            hold_run_lock()  # the run's, not the step's: held in the run's process
             loaded = in_step_process(load_tables, spec, day, tables)
         context.log.info(loaded.summary)
         for table in tables:

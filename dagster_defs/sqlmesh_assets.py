@@ -35,6 +35,7 @@ from dagster_defs.sqlmesh_audits import (
     audit_check_spec,
     audit_models,
 )
+from destinations.run_lock import hold_run_lock
 from destinations.settings import (
     PROJECT_ROOT,
     WarehouseSettings,
@@ -195,6 +196,7 @@ def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
         day = date.fromisoformat(context.partition_key)
         with permanent_errors_fail_at_once():
+            hold_run_lock()
             done = run_models([node.name for node in nodes], day)
         for node in nodes:
             metadata = {"sqlmesh_run": done.status}

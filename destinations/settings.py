@@ -19,6 +19,8 @@ class LakeSettings(BaseConfiguration):
     """`[lake]`: a local folder (relative paths are taken from the project root) or `gs://bucket`."""
 
     bucket_url: str = ".local/lake"
+    # How long a run waits for another on the same lake and warehouse (destinations/run_lock.py)
+    lock_wait_seconds: float = 900.0
 
     def resolved_url(self) -> str:
         """The lake as dlt's filesystem destination wants it: `gs://...` or absolute `file://`."""

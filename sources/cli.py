@@ -18,6 +18,7 @@ from typing import Any
 import dlt
 
 from destinations.load import build_source, load_source
+from destinations.run_lock import hold_run_lock
 from destinations.settings import SettingError, lake_settings, warehouse_settings
 from sources.apis import api_endpoint
 from sources.clock import run_now
@@ -131,6 +132,7 @@ def main(
     try:
         days = run_dates(args, run_now().date())
         lake, warehouse = lake_settings().resolved_url(), warehouse_settings().kind
+        hold_run_lock()
     except Exception as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
