@@ -32,11 +32,13 @@ settings (dlt config: .dlt/config.toml, .dlt/secrets.toml, or environment variab
   sources.<name>.*         each source's settings and secrets, e.g.
                            SOURCES__STRIPE__START_DATE{secrets}
   lake.bucket_url          where Parquet goes: a folder or gs://bucket (LAKE__BUCKET_URL)
+  lake.lock_wait_seconds   how long to wait for another run on the same lake and warehouse
+                           before stopping (LAKE__LOCK_WAIT_SECONDS, default 900)
   warehouse.kind           duckdb | bigquery | none: where raw tables are registered
                            (WAREHOUSE__KIND, WAREHOUSE__DUCKDB_PATH, ...)
 
 Each day is one load per source into <lake>/<source>/<table>/date=YYYY-MM-DD/; loading a day
-again replaces that day's files. Inspect a pipeline afterwards with `dlt pipeline <source> info`
+again replaces that day's files, and the next SQLMesh run restates the models over that day. Inspect a pipeline afterwards with `dlt pipeline <source> info`
 (pipelines live in ~/.dlt/pipelines, /var/dlt/pipelines as root, or $DLT_DATA_DIR/pipelines).
 """
 
