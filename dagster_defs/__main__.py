@@ -30,12 +30,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "lake and raw tables, then the SQLMesh models."
         ),
         epilog=(
-            "Runs are recorded in $DAGSTER_HOME (default .local/dagster): list them with "
-            "`DAGSTER_HOME=.local/dagster uv run dagster run list`. Settings are those of "
-            "`python -m sources --help` (sources.enabled, lake.bucket_url, warehouse.kind, ...)."
+            "Days run from dagster.partitions_start (env DAGSTER__PARTITIONS_START) to "
+            "yesterday; today is not a whole day yet. Runs are recorded in $DAGSTER_HOME "
+            "(default .local/dagster): list them with `DAGSTER_HOME=$PWD/.local/dagster uv run "
+            "dagster run list` (Dagster wants an absolute path) and show one's log with `uv run "
+            "python -m dagster_defs.run_logs <run id>`. Settings are those of `python -m "
+            "sources --help` (sources.enabled, lake.bucket_url, warehouse.kind, ...)."
         ),
     )
-    parser.add_argument("--date", type=date.fromisoformat, help="the day to run")
+    parser.add_argument("--date", type=date.fromisoformat, help="the day to run (YYYY-MM-DD)")
     parser.add_argument("--start", type=date.fromisoformat, help="first day of a range")
     parser.add_argument("--end", type=date.fromisoformat, help="last day of a range")
     parser.add_argument("--quiet", action="store_true", help="warnings and the summary only")
@@ -43,15 +46,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def days_to_run(args: argparse.Namespace) -> list[date]:
+    """The days asked for, checked to be whole days a run can be for."""
+    from dagster_defs.partitions import check_days
+
     if args.date:
-        return [args.date]
-    end = args.end or yesterday()
-    start = args.start or end
+        start = end = args.date
+    else:
+        end = args.end or yesterday()
+        start = args.start or end
+    check_days(start, end)
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.date and (args.start or args.end):
+        print("error: --date cannot be combined with --start/--end", file=sys.stderr)
+        return 2
+    from sources.apis import check_settings
+    from sources.errors import one_line
+
+    try:
+        check_settings()  # every bad setting is one line before any work starts
+        days = days_to_run(args)
+    except Exception as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 1
     os.environ.setdefault("DAGSTER_HOME", str(LOCAL_DAGSTER_HOME))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
@@ -62,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from dagster_defs.definitions import defs
     from destinations.run_lock import hold_run_lock
-    from sources.errors import one_line
 
     try:
         hold_run_lock()  # before any work: a run beside another waits here, or stops
@@ -76,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     failed_days = []
     started = time.monotonic()
     with DagsterInstance.get() as instance:
-        for day in days_to_run(args):
+        for day in days:
             result = job.execute_in_process(
                 instance=instance,
                 partition_key=day.isoformat(),
@@ -102,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                 shown = f"{value:>10,} rows" if isinstance(value, int) else f"{value:>15}"
                 print(f"  {key:<48} {shown}")
             for step in failures:
-                print(f"  failed: {step} (see `dagster run logs {result.run_id}`)")
+                print(
+                    f"  failed: {step} (its log: `uv run python -m dagster_defs.run_logs "
+                    f"{result.run_id[:8]}`)"
+                )
             if not result.success:
                 failed_days.append(day)
     print(

@@ -1,13 +1,19 @@
 """`python -m dagster_defs.run_logs RUN_ID`: a run's event log on the terminal (there is no UI).
 
-Reads the instance in $DAGSTER_HOME (on the VM: /var/dagster/home) and prints one line per
+Reads the instance in $DAGSTER_HOME (on the VM: /var/dagster/home; unset: .local/dagster, where
+`python -m dagster_defs` records its runs) and prints one line per
 event: time, level, step, message; `--level ERROR` keeps the failures.
 """
 
 import argparse
 import logging
+import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
+
+# the checkout's root, found without importing destinations.settings (and dlt with it)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lowest = logging.getLevelName(args.level.upper())
 
+    # where `python -m dagster_defs` records its runs, unless DAGSTER_HOME says otherwise
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".local" / "dagster"))
     from dagster import DagsterInstance, RunsFilter
 
     with DagsterInstance.get() as instance:

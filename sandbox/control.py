@@ -7,6 +7,7 @@ which requests an extractor made.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -21,29 +22,38 @@ MAX_LOGGED_REQUESTS = 100_000
 
 @dataclass
 class Fault:
-    """What to do to the next `remaining` API requests whose path starts with `path`."""
+    """What to do to the next `remaining` API requests whose path starts with `path`; with a
+    `rate`, to each matching request with that probability instead (for `remaining` requests if
+    a count is given, else for as long as the emulator runs)."""
 
     path: str | None = None
     status: int | None = None
     retry_after: float | None = None
     delay: float = 0.0
     malformed: bool = False
-    remaining: int = 1
+    remaining: int | None = 1
+    rate: float | None = None
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Fault:
-        unknown = set(spec) - {"path", "status", "retry_after", "delay", "malformed", "count"}
+        known = {"path", "status", "retry_after", "delay", "malformed", "count", "rate"}
+        unknown = set(spec) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        rate = float(spec["rate"]) if spec.get("rate") is not None else None
+        if rate is not None and not 0 < rate <= 1:
+            raise ValueError(f"rate must be in (0, 1], got {rate}")
+        count = spec.get("count", None if rate is not None else 1)
         fault = cls(
             path=spec.get("path"),
             status=int(spec["status"]) if spec.get("status") is not None else None,
             retry_after=spec.get("retry_after"),
             delay=float(spec.get("delay") or 0.0),
             malformed=bool(spec.get("malformed", False)),
-            remaining=int(spec.get("count", 1)),
+            remaining=None if count is None else int(count),
+            rate=rate,
         )
-        if fault.remaining < 1:
+        if fault.remaining is not None and fault.remaining < 1:
             raise ValueError("count must be at least 1")
         if fault.status is None and not fault.delay and not fault.malformed:
             raise ValueError("a fault needs a status, a delay or malformed")
@@ -57,9 +67,11 @@ class Fault:
 
 
 class FaultBook:
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        # a rate's draws follow the requests in order: the same run strikes the same requests
+        self._random = random.Random(seed)
 
     def add(self, spec: dict[str, Any]) -> Fault:
         fault = Fault.from_spec(spec)
@@ -75,11 +87,15 @@ class FaultBook:
         """The first armed fault for this request, counted as used."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(path, is_list):
+                if not fault.matches(path, is_list):
+                    continue
+                if fault.rate is not None and self._random.random() >= fault.rate:
+                    continue
+                if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
-                    return fault
+                return fault
         return None
 
     def strike(self, path: str, is_list: bool) -> Fault | None:

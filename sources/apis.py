@@ -15,10 +15,10 @@ from typing import Any
 
 import dlt
 
-from destinations.settings import SettingError, warehouse_settings
+from destinations.settings import SettingError, lake_settings, warehouse_settings
 from sandbox.org import FIRST_DAY, LAST_DAY
 from sources.clock import sandbox_now
-from sources.registry import SourceSpec
+from sources.registry import SourceSpec, enabled_source_names
 
 
 def use_sandbox() -> bool:
@@ -33,8 +33,8 @@ def sandbox_options() -> dict[str, Any]:
     volume, first and last day of its history (fixed, never the wall clock), `now`, and
     `faults` to arm in every emulator at start (a JSON list, as `--faults` takes it)."""
     options: dict[str, Any] = {
-        "seed": int(dlt.config.get("sandbox.seed") or 7),
-        "volume": float(dlt.config.get("sandbox.volume") or 1.0),
+        "seed": int(_number_setting("sandbox.seed", 7, minimum=None)),
+        "volume": _number_setting("sandbox.volume", 1.0, minimum=0.0),
         "start": _day_setting("sandbox.first_day", FIRST_DAY),
         "end": _day_setting("sandbox.last_day", LAST_DAY),
     }
@@ -50,6 +50,32 @@ def sandbox_options() -> dict[str, Any]:
         # dlt hands a JSON value over as parsed; the emulator wants it as JSON again
         options["faults"] = faults if isinstance(faults, str) else json.dumps(faults)
     return options
+
+
+def _number_setting(name: str, default: float, minimum: float | None) -> float:
+    """A number setting; above `minimum` when one is given. Named in the error, with its env."""
+    env = name.upper().replace(".", "__")
+    value: object = dlt.config.get(name)
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise SettingError(f"{name} is {value!r}, not a number (env {env})") from None
+    if minimum is not None and not number > minimum:
+        raise SettingError(f"{name} is {value!r}; it must be above {minimum:g} (env {env})")
+    return number
+
+
+def check_settings() -> None:
+    """Read every setting a run needs before it starts any work, so that a bad one is one line
+    naming it at once rather than a failure minutes in: the lake, the warehouse, the enabled
+    sources, and the sandbox's organisation when the sandbox is used."""
+    lake_settings()
+    warehouse_settings()
+    enabled_source_names()
+    if use_sandbox():
+        sandbox_options()
 
 
 def _day_setting(name: str, default: date) -> date:

@@ -20,7 +20,7 @@ import dlt
 from destinations.load import build_source, load_source
 from destinations.run_lock import hold_run_lock
 from destinations.settings import SettingError, lake_settings, warehouse_settings
-from sources.apis import api_endpoint
+from sources.apis import api_endpoint, check_settings
 from sources.clock import run_now
 from sources.errors import one_line
 from sources.registry import SourceSpec
@@ -38,7 +38,8 @@ settings (dlt config: .dlt/config.toml, .dlt/secrets.toml, or environment variab
                            (WAREHOUSE__KIND, WAREHOUSE__DUCKDB_PATH, ...)
 
 Each day is one load per source into <lake>/<source>/<table>/date=YYYY-MM-DD/; loading a day
-again replaces that day's files, and the next SQLMesh run restates the models over that day. Inspect a pipeline afterwards with `dlt pipeline <source> info`
+again replaces that day's files, and the next SQLMesh run restates the models over that day.
+Inspect a pipeline afterwards with `dlt pipeline <source> info`
 (pipelines live in ~/.dlt/pipelines, /var/dlt/pipelines as root, or $DLT_DATA_DIR/pipelines).
 """
 
@@ -132,6 +133,7 @@ def main(
     )
     started = time.monotonic()
     try:
+        check_settings()  # every bad setting is one line before any work starts
         days = run_dates(args, run_now().date())
         lake, warehouse = lake_settings().resolved_url(), warehouse_settings().kind
         hold_run_lock()

@@ -43,12 +43,25 @@ def enabled_source_names() -> tuple[str, ...]:
 
     An organisation that does not use a vendor leaves it out; the order stays the registry's.
     """
-    enabled = dlt.config.get("sources.enabled", list)
+    from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
+
+    from destinations.settings import SettingError
+
+    try:
+        enabled = dlt.config.get("sources.enabled", list)
+    except ConfigValueCannotBeCoercedException:
+        raise SettingError(
+            "sources.enabled is not a JSON list of source names "
+            f'(env SOURCES__ENABLED=\'["stripe", "paypal"]\'); known: {", ".join(SOURCE_NAMES)}'
+        ) from None
     if not enabled:
         return SOURCE_NAMES
     unknown = sorted(set(enabled) - set(SOURCE_NAMES))
     if unknown:
-        raise KeyError(f"sources.enabled names unknown sources: {', '.join(unknown)}")
+        raise SettingError(
+            f"sources.enabled names unknown sources: {', '.join(unknown)} (env SOURCES__ENABLED); "
+            f"known: {', '.join(SOURCE_NAMES)}"
+        )
     return tuple(name for name in SOURCE_NAMES if name in enabled)
 
 

@@ -82,6 +82,21 @@ def test_server_error_fault(emulator: EmulatorHandle, client: stripe.StripeClien
     assert client.v1.payouts.list().data
 
 
+def test_a_fault_rate_strikes_about_that_share_of_requests_for_good(
+    emulator: EmulatorHandle, client: stripe.StripeClient
+) -> None:
+    emulator.set_faults(path="/v1/payouts", status=503, rate=0.25)
+    failed = 0
+    for _ in range(200):
+        try:
+            client.v1.payouts.list()
+        except stripe.APIError:
+            failed += 1
+    assert 30 <= failed <= 70  # 50 expected; the draws are seeded, so this never flakes
+    assert client.v1.prices.list().data  # other paths are untouched
+    assert [fault["rate"] for fault in emulator.set_faults(status=500, count=1)] == [0.25, None]
+
+
 def test_sdk_retries_server_errors_when_allowed(emulator: EmulatorHandle) -> None:
     emulator.set_faults(path="/v1/prices", status=503, count=1)
     retrying = stripe.StripeClient(
