@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dlt
 from dagster import Backoff, Failure, RetryPolicy
 
 from sources.errors import one_line, retryable
 
-RETRY_POLICY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL)
+
+def retry_policy() -> RetryPolicy:
+    """Two retries, the first after `dagster.retry_delay_seconds` (default 30), the second after
+    twice that."""
+    delay = float(dlt.config.get("dagster.retry_delay_seconds") or 30)
+    return RetryPolicy(max_retries=2, delay=delay, backoff=Backoff.EXPONENTIAL)
+
+
+RETRY_POLICY = retry_policy()
 
 
 @contextmanager

@@ -31,12 +31,14 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from sources.errors import OneLineError
+
 T = TypeVar("T")
 
 FORKS = sys.platform == "linux"
 
 
-class StepProcessError(RuntimeError):
+class StepProcessError(OneLineError):
     """The step's work failed in its child process; the message is the child's one-line error,
     `retryable` whether a retry may help (sources.errors.retryable of the child's error)."""
 

@@ -7,10 +7,13 @@
 # restarts what is down or stale and writes one line to the journal:
 #   dagster-health: ok: dagster-code active, dagster active, heartbeat fresh
 #   dagster-health: restarted dagster (heartbeat stale); now dagster-code active, dagster active
+# and sends that line as an alert (`python -m alerts`, alerts.* settings in .env)
+# when it restarted something or could not.
 # Exit status: 0 healthy, 1 something was restarted, 2 a restart failed.
 set -uo pipefail
 
 VENV_BIN=${DAGSTER_VENV_BIN:-/opt/platform/.venv/bin}
+PLATFORM_DIR=${PLATFORM_DIR:-/opt/platform}
 DAGSTER_USER=${DAGSTER_USER:-dagster}
 export DAGSTER_HOME=${DAGSTER_HOME:-/var/dagster/home}
 # The daemon heartbeats every 30 s; older than this is stale (Dagster's own default is 30 min).
@@ -39,6 +42,17 @@ heartbeat_fresh() {
     timeout 120 "${run_as[@]}" env DAGSTER_HOME="$DAGSTER_HOME" \
         DAGSTER_DAEMON_HEARTBEAT_TOLERANCE="$HEARTBEAT_TOLERANCE" \
         "$VENV_BIN/dagster-daemon" liveness-check >/dev/null 2>&1
+}
+
+# An alert never changes the check's outcome: one that cannot go out waits in the outbox
+# (as the dagster user, who owns it, in the checkout whose .dlt/ and .env hold the settings).
+send_alert() {
+    local run_as=()
+    if [ "$(id -un)" != "$DAGSTER_USER" ]; then
+        run_as=(setpriv --reuid="$DAGSTER_USER" --regid="$DAGSTER_USER" --init-groups --)
+    fi
+    (cd "$PLATFORM_DIR" && timeout 60 "${run_as[@]}" "$VENV_BIN/python" -m alerts "$1") ||
+        echo "dagster-health: the alert could not be sent" >&2
 }
 
 restart() {
@@ -85,6 +99,8 @@ if [ ${#actions[@]} -eq 0 ]; then
     exit 0
 fi
 joined=$(printf '%s, ' "${actions[@]}")
-echo "dagster-health: restarted ${joined%, }; now dagster-code $(state_of "$CODE"), dagster $(state_of "$DAEMON")"
+line="dagster-health: restarted ${joined%, }; now dagster-code $(state_of "$CODE"), dagster $(state_of "$DAEMON")"
+echo "$line"
+send_alert "$line"
 [ "$failed" -eq 0 ] && exit 1
 exit 2

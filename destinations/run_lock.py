@@ -35,13 +35,14 @@ from destinations.settings import (
     lake_settings,
     warehouse_settings,
 )
+from sources.errors import OneLineError
 
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_SECONDS = 30.0
 
 
-class RunLockBusy(RuntimeError):
+class RunLockBusy(OneLineError):
     """Another run held the lock for longer than this one would wait."""
 
     retryable = True  # the other run ends; a later try gets the lock

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ MAX_LOGGED_REQUESTS = 100_000
 class Fault:
     """What to do to the next `remaining` API requests whose path starts with `path`; with a
     `rate`, to each matching request with that probability instead (for `remaining` requests if
-    a count is given, else for as long as the emulator runs)."""
+    a count is given, else for as long as the emulator runs), drawn from `seed` when one is
+    given (the same requests in the same order are struck again), else at random."""
 
     path: str | None = None
     status: int | None = None
@@ -33,10 +34,12 @@ class Fault:
     malformed: bool = False
     remaining: int | None = 1
     rate: float | None = None
+    seed: int | None = None
+    draws: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Fault:
-        known = {"path", "status", "retry_after", "delay", "malformed", "count", "rate"}
+        known = {"path", "status", "retry_after", "delay", "malformed", "count", "rate", "seed"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -52,7 +55,9 @@ class Fault:
             malformed=bool(spec.get("malformed", False)),
             remaining=None if count is None else int(count),
             rate=rate,
+            seed=None if spec.get("seed") is None else int(spec["seed"]),
         )
+        fault.draws = random.Random(fault.seed)
         if fault.remaining is not None and fault.remaining < 1:
             raise ValueError("count must be at least 1")
         if fault.status is None and not fault.delay and not fault.malformed:
@@ -67,11 +72,9 @@ class Fault:
 
 
 class FaultBook:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        # a rate's draws follow the requests in order: the same run strikes the same requests
-        self._random = random.Random(seed)
 
     def add(self, spec: dict[str, Any]) -> Fault:
         fault = Fault.from_spec(spec)
@@ -89,7 +92,7 @@ class FaultBook:
             for fault in self._faults:
                 if not fault.matches(path, is_list):
                     continue
-                if fault.rate is not None and self._random.random() >= fault.rate:
+                if fault.rate is not None and fault.draws.random() >= fault.rate:
                     continue
                 if fault.remaining is not None:
                     fault.remaining -= 1
@@ -107,7 +110,10 @@ class FaultBook:
 
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [asdict(f) for f in self._faults]
+            return [
+                {f.name: getattr(fault, f.name) for f in fields(fault) if f.name != "draws"}
+                for fault in self._faults
+            ]
 
 
 class RequestLog:

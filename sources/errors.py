@@ -14,7 +14,11 @@ from dlt.common.configuration.exceptions import (
 from destinations.settings import SettingError
 
 
-class SourceError(RuntimeError):
+class OneLineError(RuntimeError):
+    """An error whose message is already the one line to show a person (no type name needed)."""
+
+
+class SourceError(OneLineError):
     """Stops a source with a one-line message: `<source>[.<resource>]: what was wrong`.
 
     `retryable` says whether running the same load again later may succeed: true for a network
@@ -89,7 +93,7 @@ def missing_setting_message(error: ConfigFieldMissingException) -> str:
 def one_line(error: BaseException) -> str:
     """The innermost error we wrote ourselves, else the error's first line."""
     for seen in error_chain(error):
-        if isinstance(seen, SourceError | SettingError):
+        if isinstance(seen, OneLineError | SettingError):
             return str(seen)
         if isinstance(seen, ConfigFieldMissingException):
             return missing_setting_message(seen)

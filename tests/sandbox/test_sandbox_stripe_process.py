@@ -85,7 +85,7 @@ def test_server_error_fault(emulator: EmulatorHandle, client: stripe.StripeClien
 def test_a_fault_rate_strikes_about_that_share_of_requests_for_good(
     emulator: EmulatorHandle, client: stripe.StripeClient
 ) -> None:
-    emulator.set_faults(path="/v1/payouts", status=503, rate=0.25)
+    emulator.set_faults(path="/v1/payouts", status=503, rate=0.25, seed=3)
     failed = 0
     for _ in range(200):
         try:

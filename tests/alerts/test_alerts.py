@@ -1,0 +1,149 @@
+"""Alerts reach a real webhook receiver and a real SMTP server (STARTTLS, login), once each,
+with what an operator needs and never a secret; a channel that is down loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import AssetKey, DagsterInstance, build_run_status_sensor_context
+
+from alerts.send import Alert, send
+from alerts.settings import alert_settings
+from dagster_defs.definitions import defs
+from sandbox.process import run_emulator
+from sources.clock import nightly_run_at
+from sources.registry import source_spec
+from tests.alerts.servers import SMTP_USER, Mailbox, Webhook, smtp_server, webhook_receiver
+from tests.conftest import PlatformPaths
+
+DAY = date(2026, 12, 2)
+SMTP_PASSWORD = "smtp-pass-5f3a9c"
+STRIPE_KEY = "sk_test_wrong_key_987654321"
+
+
+@pytest.fixture
+def channels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Webhook, Mailbox]]:
+    with webhook_receiver() as hook, smtp_server(tmp_path, SMTP_PASSWORD) as box:
+        settings = {
+            "ALERTS__WEBHOOK_URL": hook.url,
+            "ALERTS__SMTP_HOST": box.host,
+            "ALERTS__SMTP_PORT": str(box.port),
+            "ALERTS__SMTP_USER": SMTP_USER,
+            "ALERTS__SMTP_PASSWORD": SMTP_PASSWORD,
+            "ALERTS__SMTP_CA_FILE": str(box.ca_file),
+            "ALERTS__MAIL_FROM": "platform@example.org",
+            "ALERTS__MAIL_TO": "ops@example.org, data@example.org",
+            "ALERTS__OUTBOX": str(tmp_path / "outbox.jsonl"),
+        }
+        for name, value in settings.items():
+            monkeypatch.setenv(name, value)
+        yield hook, box
+
+
+def texts(hook: Webhook, box: Mailbox) -> tuple[list[str], list[str]]:
+    posted = [post["json"]["text"] for post in hook.posts]
+    mailed = [
+        f"{m['Subject']}\n{m.get_payload(decode=True).decode().replace(chr(13), '')}"
+        for m in box.messages
+    ]
+    return posted, mailed
+
+
+def test_an_alert_goes_once_to_each_channel_without_secrets(
+    channels: tuple[Webhook, Mailbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook, box = channels
+    monkeypatch.setenv("SOURCES__STRIPE__API_KEY", STRIPE_KEY)
+    leaky = Alert("platform: test", (f"key {STRIPE_KEY} url {hook.url} pw {SMTP_PASSWORD}",))
+    assert send(leaky) == 0
+    posted, mailed = texts(hook, box)
+    assert len(posted) == len(mailed) == 1
+    assert box.logins == [SMTP_USER]  # logged in, after STARTTLS (the server requires both)
+    assert box.messages[0]["To"] == "ops@example.org, data@example.org"
+    for text in (*posted, *mailed):
+        assert "platform: test" in text
+        assert "[secret]" in text
+        for secret in (STRIPE_KEY, SMTP_PASSWORD, "secret-token-123"):
+            assert secret not in text
+
+
+def test_a_channel_that_is_down_keeps_the_alert_and_sends_it_with_the_next(
+    channels: tuple[Webhook, Mailbox],
+) -> None:
+    hook, box = channels
+    hook.failing = True
+    assert send(Alert("platform: first")) == 1  # the webhook's copy waits; the mail went
+    assert alert_settings().outbox_path().exists()
+    hook.failing = False
+    assert send(Alert("platform: second")) == 0
+    posted, mailed = texts(hook, box)
+    assert [text.splitlines()[0] for text in posted] == ["platform: first", "platform: second"]
+    assert len(mailed) == 2
+    assert not alert_settings().outbox_path().exists()
+
+
+def _sensor_context(instance: Any, result: Any, event: Any) -> Any:
+    run = instance.get_run_by_id(result.run_id)
+    return build_run_status_sensor_context(
+        sensor_name="test", dagster_event=event, dagster_instance=instance, dagster_run=run
+    )
+
+
+@pytest.fixture
+def stripe_emulator() -> Iterator[Any]:
+    with run_emulator("stripe", now=int(nightly_run_at(DAY).timestamp())) as emulator:
+        yield emulator
+
+
+def test_a_failed_night_then_a_recovered_one_alert_once_each(
+    platform_env: PlatformPaths,
+    channels: tuple[Webhook, Mailbox],
+    stripe_emulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hook, box = channels
+    daily = defs.resolve_job_def("daily")
+    keys = [AssetKey(["raw", f"stripe__{table}"]) for table in source_spec("stripe").resources]
+    failed_sensor = defs.get_sensor_def("alert_on_failed_run")
+    success_sensor = defs.get_sensor_def("alert_on_successful_run")
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "false")
+    monkeypatch.setenv("SOURCES__STRIPE__BASE_URL", stripe_emulator.base_url)
+    monkeypatch.setenv("SOURCES__STRIPE__API_KEY", STRIPE_KEY)  # refused: the night fails
+    with DagsterInstance.ephemeral() as instance:
+        failed = daily.execute_in_process(
+            instance=instance,
+            partition_key=DAY.isoformat(),
+            asset_selection=keys,
+            raise_on_error=False,
+        )
+        assert not failed.success
+        context = _sensor_context(instance, failed, failed.get_run_failure_event())
+        failed_sensor(context.for_run_failure())
+
+        posted, mailed = texts(hook, box)
+        assert len(posted) == len(mailed) == 1
+        for text in (*posted, *mailed):
+            assert f"the daily run for {DAY} FAILED" in text
+            assert "failed: load_stripe: stripe.customers: the API key was refused (401)" in text
+            assert f"python -m dagster_defs.run_logs {failed.run_id[:8]}" in text
+            assert STRIPE_KEY not in text
+
+        monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")  # fixed: the next night succeeds
+        monkeypatch.setenv("SANDBOX__NOW", nightly_run_at(DAY).isoformat())
+        recovered = daily.execute_in_process(
+            instance=instance, partition_key=DAY.isoformat(), asset_selection=keys
+        )
+        success_sensor(_sensor_context(instance, recovered, recovered.get_run_success_event()))
+        again = daily.execute_in_process(
+            instance=instance, partition_key=DAY.isoformat(), asset_selection=keys
+        )
+        success_sensor(_sensor_context(instance, again, again.get_run_success_event()))
+
+    posted, mailed = texts(hook, box)
+    assert len(posted) == len(mailed) == 2  # the failure, then "recovered" once, not twice
+    for text in (posted[1], mailed[1]):
+        assert f"recovered: the daily run for {DAY} succeeded" in text
