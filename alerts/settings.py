@@ -31,6 +31,10 @@ class AlertSettings(BaseConfiguration):
     # alerts that could not be delivered wait here and go out with the next one
     outbox: str = ".local/alerts/outbox.jsonl"
     timeout_seconds: float = 10.0
+    # the dead man's switch: each successful night writes a point of a custom metric to this
+    # project's Cloud Monitoring (terraform/monitoring.tf alerts when none came for 26 hours)
+    heartbeat_project: str | None = None
+    monitoring_url: str = "https://monitoring.googleapis.com"
 
     @property
     def recipients(self) -> list[str]:

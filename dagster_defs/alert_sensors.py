@@ -27,6 +27,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 
+from alerts.heartbeat import record_success
 from alerts.send import Alert, send
 from alerts.settings import alert_settings
 
@@ -110,6 +111,7 @@ def alert_sensors(job: UnresolvedAssetJobDefinition) -> list[SensorDefinition]:
         run = context.dagster_run
         day = run.tags.get(PARTITION_TAG, "?")
         settings = alert_settings()
+        record_success(settings, day)  # the dead man's switch's heartbeat
         if previous_finished_run_failed(context):
             send(
                 Alert(

@@ -3,6 +3,7 @@
 #                                       (sqlmesh__staging, ...) besides the ones in
 #                                       local.datasets
 #   roles/bigquery.jobUser              project: jobs are project-level
+#   roles/monitoring.metricWriter       project: the nightly heartbeat (monitoring.tf)
 #   roles/storage.objectAdmin           the raw bucket only
 #   roles/secretmanager.secretAccessor  each source secret only
 #   roles/iap.tunnelResourceAccessor    this VM only (tunnels opened as the VM's identity)
@@ -23,6 +24,7 @@ resource "google_project_iam_member" "vm" {
   for_each = toset([
     "roles/bigquery.dataEditor",
     "roles/bigquery.jobUser",
+    "roles/monitoring.metricWriter",
   ])
 
   project = var.project_id

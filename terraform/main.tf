@@ -29,6 +29,7 @@ locals {
       WAREHOUSE__SQLMESH_STATE_PATH = "/var/dagster/sqlmesh/state.duckdb"
       WAREHOUSE__SQLMESH_CACHE_DIR  = "/var/dagster/sqlmesh/cache"
       ALERTS__OUTBOX                = "/var/dagster/alerts/outbox.jsonl"
+      ALERTS__HEARTBEAT_PROJECT     = var.project_id
     },
     var.extra_env,
   )
@@ -47,6 +48,7 @@ resource "google_project_service" "this" {
     "bigquerystorage.googleapis.com",
     "sheets.googleapis.com",
     "analyticsdata.googleapis.com",
+    "monitoring.googleapis.com",
   ])
 
   service            = each.value

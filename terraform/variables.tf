@@ -214,6 +214,17 @@ variable "extra_env" {
   }
 }
 
+variable "alert_emails" {
+  description = "Addresses Cloud Monitoring e-mails when no nightly run has succeeded for 26 hours (the dead man's switch: nothing on a dead VM can send an alert). Empty: no such policy."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "Each alert e-mail must be an address such as ops@example.com."
+  }
+}
+
 variable "operators" {
   description = "Principals (user:alice@example.com, group:ops@example.com) allowed to SSH to the VM through IAP with sudo (roles/iap.tunnelResourceAccessor and roles/compute.osAdminLogin on this VM only). Project owners already can."
   type        = list(string)

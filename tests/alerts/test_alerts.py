@@ -4,6 +4,7 @@ with what an operator needs and never a secret; a channel that is down loses not
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from dagster import AssetKey, DagsterInstance, build_run_status_sensor_context
 
+from alerts.heartbeat import METRIC, record_success
 from alerts.send import Alert, send
 from alerts.settings import alert_settings
 from dagster_defs.definitions import defs
@@ -94,18 +96,29 @@ def _sensor_context(instance: Any, result: Any, event: Any) -> Any:
 
 
 @pytest.fixture
+def stack() -> Iterator[ExitStack]:
+    with ExitStack() as entered:
+        yield entered
+
+
+@pytest.fixture
 def stripe_emulator() -> Iterator[Any]:
     with run_emulator("stripe", now=int(nightly_run_at(DAY).timestamp())) as emulator:
         yield emulator
 
 
 def test_a_failed_night_then_a_recovered_one_alert_once_each(
+    stack: ExitStack,
     platform_env: PlatformPaths,
     channels: tuple[Webhook, Mailbox],
     stripe_emulator: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     hook, box = channels
+    monitoring = stack.enter_context(webhook_receiver())
+    monitoring_url = monitoring.url.split("/hooks/")[0]
+    monkeypatch.setenv("ALERTS__HEARTBEAT_PROJECT", "platform-prod")
+    monkeypatch.setenv("ALERTS__MONITORING_URL", monitoring_url)
     daily = defs.resolve_job_def("daily")
     keys = [AssetKey(["raw", f"stripe__{table}"]) for table in source_spec("stripe").resources]
     failed_sensor = defs.get_sensor_def("alert_on_failed_run")
@@ -147,3 +160,23 @@ def test_a_failed_night_then_a_recovered_one_alert_once_each(
     assert len(posted) == len(mailed) == 2  # the failure, then "recovered" once, not twice
     for text in (posted[1], mailed[1]):
         assert f"recovered: the daily run for {DAY} succeeded" in text
+    # the dead man's switch: one heartbeat per successful night, none for the failed one
+    assert [post["path"] for post in monitoring.posts] == [
+        "/v3/projects/platform-prod/timeSeries"
+    ] * 2
+    (series,) = monitoring.posts[0]["json"]["timeSeries"]
+    assert series["metric"] == {"type": METRIC, "labels": {"partition": DAY.isoformat()}}
+    assert series["points"][0]["value"] == {"int64Value": "1"}
+
+
+def test_a_heartbeat_that_cannot_be_written_never_fails_the_run(
+    stack: ExitStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monitoring = stack.enter_context(webhook_receiver())
+    monitoring.failing = True
+    monkeypatch.setenv("ALERTS__HEARTBEAT_PROJECT", "platform-prod")
+    monkeypatch.setenv("ALERTS__MONITORING_URL", monitoring.url.split("/hooks/")[0])
+    assert record_success(alert_settings(), DAY.isoformat()) is False
+    monitoring.failing = False
+    assert record_success(alert_settings(), DAY.isoformat()) is True
+    assert len(monitoring.posts) == 1

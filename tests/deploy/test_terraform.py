@@ -34,6 +34,7 @@ VM_MEMBER = "${local.vm_member}"
 VM_ROLES = {
     "roles/bigquery.dataEditor",
     "roles/bigquery.jobUser",
+    "roles/monitoring.metricWriter",
     "roles/storage.objectAdmin",
     "roles/secretmanager.secretAccessor",
     "roles/iap.tunnelResourceAccessor",
@@ -95,7 +96,7 @@ def test_terraform_fmt() -> None:
     assert result.returncode == 0, f"terraform fmt would change:\n{result.stdout}"
 
 
-def test_the_vm_service_account_has_exactly_the_five_roles_at_their_scopes() -> None:
+def test_the_vm_service_account_has_exactly_the_six_roles_at_their_scopes() -> None:
     iam = [r for r in resources() if IAM_MEMBER_TYPES.match(r.type)]
     # Only additive members: a *_binding or *_policy would take roles from others.
     assert all(r.type.endswith("_iam_member") for r in iam), [r.address for r in iam]
@@ -109,7 +110,11 @@ def test_the_vm_service_account_has_exactly_the_five_roles_at_their_scopes() -> 
     assert locals_()["vm_member"] == "serviceAccount:${google_service_account.vm.email}"
 
     project_level = {role for role, r in granted.items() if r.type == "google_project_iam_member"}
-    assert project_level == {"roles/bigquery.dataEditor", "roles/bigquery.jobUser"}
+    assert project_level == {
+        "roles/bigquery.dataEditor",
+        "roles/bigquery.jobUser",
+        "roles/monitoring.metricWriter",  # the heartbeat only: writes points, reads nothing
+    }
 
     object_admin = granted["roles/storage.objectAdmin"]
     assert object_admin.type == "google_storage_bucket_iam_member"
@@ -192,6 +197,27 @@ def test_the_vm_env_has_the_production_settings() -> None:
         rf"LAKE__BUCKET_URL{q}?\s*[=:]\s*{q}gs://\$\{{google_storage_bucket\.raw\.name\}}{q}",
         platform_env,
     )
+
+
+def test_a_missing_nightly_heartbeat_for_26_hours_emails_the_operators() -> None:
+    (policy,) = resources_of("google_monitoring_alert_policy")
+    assert policy["count"] == "${length(var.alert_emails) > 0 ? 1 : 0}"
+    (condition,) = policy["conditions"]
+    query = condition["condition_prometheus_query_language"][0]["query"]
+    metric = locals_()["heartbeat_metric"]
+    assert metric == "custom.googleapis.com/data_platform/nightly_run_succeeded"
+    assert query.startswith("absent_over_time(")
+    assert query.endswith("[26h])")
+    assert "${local.heartbeat_metric}" in query
+    assert "google_monitoring_notification_channel.alert_email" in str(
+        policy["notification_channels"]
+    )
+    (channel,) = resources_of("google_monitoring_notification_channel")
+    assert channel["type"] == "email"
+    assert "ALERTS__HEARTBEAT_PROJECT" in locals_()["platform_env"]
+    from alerts.heartbeat import METRIC
+
+    assert metric == METRIC  # the metric the run writes is the one the policy watches
 
 
 def test_raw_bucket_is_private_versioned_and_has_lifecycle_rules() -> None:

@@ -26,6 +26,7 @@ def _sandbox_env() -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.version_agnostic  # flock and two whole loads: the same on every Python
 def test_two_loads_started_together_take_turns_and_load_the_day_once(
     platform_env: PlatformPaths,
 ) -> None:
@@ -63,6 +64,7 @@ def test_two_loads_started_together_take_turns_and_load_the_day_once(
     )
 
 
+@pytest.mark.version_agnostic
 @pytest.mark.parametrize("module", ["sources.stripe", "dagster_defs"])
 def test_a_run_beside_a_held_lock_stops_at_once_naming_the_holder(
     platform_env: PlatformPaths, module: str
