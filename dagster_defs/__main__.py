@@ -13,7 +13,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from destinations.settings import PROJECT_ROOT, lake_settings, warehouse_settings
+from destinations.settings import (
+    PROJECT_ROOT,
+    keep_state_in_checkout,
+    lake_settings,
+    warehouse_settings,
+)
 from sources.clock import yesterday
 
 LOCAL_DAGSTER_HOME = PROJECT_ROOT / ".local" / "dagster"
@@ -60,6 +65,7 @@ def days_to_run(args: argparse.Namespace) -> list[date]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    keep_state_in_checkout()
     if args.date and (args.start or args.end):
         print("error: --date cannot be combined with --start/--end", file=sys.stderr)
         return 2

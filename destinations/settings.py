@@ -6,6 +6,7 @@ Every setting has one home: `.dlt/config.toml` for the local defaults, environme
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from dlt.common.configuration import configspec, resolve_configuration
@@ -70,6 +71,13 @@ class WarehouseSettings(BaseConfiguration):
             return None
         path = Path(self.sqlmesh_state_path).expanduser()
         return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def keep_state_in_checkout() -> None:
+    """dlt's working folders under the checkout's `.local/dlt` unless DLT_DATA_DIR says otherwise:
+    dlt's own default (`~/.dlt`, `/var/dlt` as root) is shared by every clone on the machine, so
+    one clone's `dlt pipeline stripe info` showed another's state. The VM sets its own path."""
+    os.environ.setdefault("DLT_DATA_DIR", str(PROJECT_ROOT / ".local" / "dlt"))
 
 
 class SettingError(ValueError):

@@ -82,13 +82,13 @@ def render_page(sections: list[Section], warehouse: Path, generated_at: datetime
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Marts report, {escape(stamp)}</title>
+<title>Revenue, ads, stock and enrolment, {escape(stamp)}</title>
 <script>{ERROR_RECORDER}</script>
 <style>{(HERE / "report.css").read_text()}</style>
 </head>
 <body>
 <header>
-<h1>Marts report</h1>
+<h1>Revenue, ads, stock and enrolment</h1>
 <p class="meta">Generated {escape(stamp)} from the warehouse <code>{escape(str(warehouse))}</code>.
 All days are UTC.</p>
 <nav>{nav}</nav>

@@ -264,7 +264,8 @@ def ads_section(data: MartData) -> Section:
                 ),
                 Figure(
                     f"ad_orders_{currency}",
-                    f"Attributed orders ({upper})",
+                    # a count: the currency says which campaigns, not the unit
+                    f"Orders attributed to campaigns reporting in {upper}",
                     formatting.count(totals["orders"]),
                 ),
             ]

@@ -19,7 +19,12 @@ import dlt
 
 from destinations.load import build_source, load_source
 from destinations.run_lock import hold_run_lock
-from destinations.settings import SettingError, lake_settings, warehouse_settings
+from destinations.settings import (
+    SettingError,
+    keep_state_in_checkout,
+    lake_settings,
+    warehouse_settings,
+)
 from sources.apis import api_endpoint, check_settings
 from sources.clock import run_now
 from sources.errors import one_line
@@ -39,8 +44,8 @@ settings (dlt config: .dlt/config.toml, .dlt/secrets.toml, or environment variab
 
 Each day is one load per source into <lake>/<source>/<table>/date=YYYY-MM-DD/; loading a day
 again replaces that day's files, and the next SQLMesh run restates the models over that day.
-Inspect a pipeline afterwards with `dlt pipeline <source> info`
-(pipelines live in ~/.dlt/pipelines, /var/dlt/pipelines as root, or $DLT_DATA_DIR/pipelines).
+Inspect a pipeline afterwards with `DLT_DATA_DIR=.local/dlt uv run dlt pipeline <source> info`
+(pipelines live in the checkout's .local/dlt/pipelines, or $DLT_DATA_DIR/pipelines when set).
 """
 
 
@@ -112,6 +117,7 @@ def main(
     specs: Sequence[SourceSpec], argv: Sequence[str] | None = None, every_source: bool = False
 ) -> int:
     """Run the CLI for one source (`python -m sources.<name>`) or all (`every_source`)."""
+    keep_state_in_checkout()
     prog = "python -m sources" if every_source else f"python -m sources.{specs[0].name}"
     parser = _parser(specs, prog, one_source=not every_source)
     args = parser.parse_args(argv)

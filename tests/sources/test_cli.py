@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
+from destinations.settings import PROJECT_ROOT, keep_state_in_checkout
 from sources.registry import SOURCE_NAMES
 from tests.cli_runs import run_module
 from tests.conftest import PlatformPaths
@@ -61,3 +63,14 @@ def test_unknown_source_is_a_usage_error(platform_env: PlatformPaths) -> None:
     result = run_sources("--sources", "stripe,myspace", env={})
     assert result.returncode == 2
     assert "unknown: myspace" in result.stderr
+
+
+def test_dlt_state_stays_with_the_checkout_unless_dlt_data_dir_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DLT_DATA_DIR", raising=False)
+    keep_state_in_checkout()
+    assert os.environ["DLT_DATA_DIR"] == str(PROJECT_ROOT / ".local" / "dlt")
+    monkeypatch.setenv("DLT_DATA_DIR", "/var/dagster/dlt")
+    keep_state_in_checkout()
+    assert os.environ["DLT_DATA_DIR"] == "/var/dagster/dlt"
