@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--start", type=date.fromisoformat, help="first day of a range")
     parser.add_argument("--end", type=date.fromisoformat, help="last day of a range")
     parser.add_argument("--quiet", action="store_true", help="warnings and the summary only")
+    parser.add_argument(
+        "--verbose", action="store_true", help="Dagster's own log lines too (its event log)"
+    )
     return parser.parse_args(argv)
 
 
@@ -95,13 +98,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
 
+    from dagster_defs.progress import ProgressPrinter
+
     job = defs.resolve_job_def("daily")
-    log_level = "WARNING" if args.quiet else "INFO"
+    log_level = "INFO" if args.verbose else "WARNING"
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    progress = ProgressPrinter(quiet=args.quiet).install()
     failed_days = []
     started = time.monotonic()
     with DagsterInstance.get() as instance:
-        for day in days:
+        for number, day in enumerate(days, start=1):
+            if not args.quiet:
+                print(
+                    f"{day.isoformat()} ({number} of {len(days)}): loading, then SQLMesh",
+                    file=sys.stderr,
+                    flush=True,
+                )
             result = job.execute_in_process(
                 instance=instance,
                 partition_key=day.isoformat(),
@@ -133,6 +145,16 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if not result.success:
                 failed_days.append(day)
+    covered = days[0].isoformat() if len(days) == 1 else f"{days[0]} .. {days[-1]}"
+    print(f"covered: {covered} ({len(days)} day(s), {len(failed_days)} failed)")
+    for fact in progress.facts:
+        if fact.get("backfill_from"):
+            print(
+                f"  first load of {fact['source']}: its history from {fact['backfill_from']} "
+                f"(sources.{fact['source']}.start_date) into the partition of {fact['day']}"
+            )
+    phases = ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in progress.seconds.items())
+    print(f"time: {phases}" if phases else "time: no step ran")
     print(
         f"lake: {lake_settings().resolved_url()}  warehouse: {warehouse_settings().kind} "
         f"({warehouse_settings().resolved_duckdb_path()})  runs: {os.environ['DAGSTER_HOME']}"

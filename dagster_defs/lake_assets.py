@@ -8,6 +8,7 @@ not stop the others: each source is its own op. Each load runs in its own step p
 (step_process.py), so one source's SDK and buffers are gone before the next source starts.
 """
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from dlt.common.schema import Schema
 from dlt.extract.source import DltSource
 
 from dagster_defs.partitions import DAILY
+from dagster_defs.progress import step_done
 from dagster_defs.retries import permanent_errors_fail_at_once
 from dagster_defs.step_process import in_step_process
 from destinations.lake import pipeline_for, raw_table_name
@@ -82,6 +84,8 @@ class LoadedTables:
     lake_url: str
     rows: dict[str, int]
     summary: str
+    coverage: str = ""
+    backfill_from: str | None = None  # the first day read, when this was a first load
 
 
 def load_tables(spec: SourceSpec, day: date, tables: tuple[str, ...]) -> LoadedTables:
@@ -92,7 +96,15 @@ def load_tables(spec: SourceSpec, day: date, tables: tuple[str, ...]) -> LoadedT
     with api_endpoint(spec) as endpoint:
         built = build_source(spec, day, **endpoint).with_resources(*tables)
         summary = load_source(built, day)
-    return LoadedTables(summary.load_id, summary.lake_url, dict(summary.rows), summary.render())
+    first = summary.read_from.date().isoformat() if summary.backfill and summary.read_from else None
+    return LoadedTables(
+        summary.load_id,
+        summary.lake_url,
+        dict(summary.rows),
+        summary.render(),
+        summary.coverage(),
+        first,
+    )
 
 
 def source_assets(spec: SourceSpec) -> AssetsDefinition:
@@ -110,10 +122,23 @@ def source_assets(spec: SourceSpec) -> AssetsDefinition:
     def load(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         day = date.fromisoformat(context.partition_key)
         tables = tuple(key.path[-1].split("__", 1)[1] for key in context.selected_asset_keys)
+        started = time.monotonic()
         with permanent_errors_fail_at_once():
             hold_run_lock()  # the run's, not the step's: held in the run's process
             loaded = in_step_process(load_tables, spec, day, tables)
         context.log.info(loaded.summary)
+        seconds = time.monotonic() - started
+        rows = sum(loaded.rows.values())
+        note = f"; {loaded.coverage}" if loaded.coverage else ""
+        step_done(
+            "load",
+            seconds,
+            f"{spec.name} {day}: {rows:,} rows in {seconds:.1f}s{note}",
+            source=spec.name,
+            day=day.isoformat(),
+            rows=rows,
+            backfill_from=loaded.backfill_from,
+        )
         for table in tables:
             yield MaterializeResult(
                 asset_key=raw_asset_key(spec.name, table),

@@ -8,6 +8,7 @@ staging models (and the marts), not everyone else's.
 """
 
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from dagster import (
 )
 
 from dagster_defs.partitions import DAILY
+from dagster_defs.progress import step_done
 from dagster_defs.restatements import restate_reloaded
 from dagster_defs.retries import permanent_errors_fail_at_once
 from dagster_defs.sqlmesh_audits import (
@@ -195,9 +197,20 @@ def transform_assets(nodes: Sequence[ModelNode], group: str) -> AssetsDefinition
         context: AssetExecutionContext,
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
         day = date.fromisoformat(context.partition_key)
+        started = time.monotonic()
         with permanent_errors_fail_at_once():
             hold_run_lock()
             done = run_models([node.name for node in nodes], day)
+        seconds = time.monotonic() - started
+        for index, node in enumerate(nodes):
+            restated_days = done.restated_text(node.name)
+            what = f"restated {restated_days}" if restated_days else "built"
+            step_done(
+                "transform",
+                seconds if index == 0 else 0.0,  # the step's time, counted once
+                f"{node.name} {day}: {what} (SQLMesh {done.status.lower()}; "
+                f"{group} step {seconds:.1f}s)",
+            )
         for node in nodes:
             metadata = {"sqlmesh_run": done.status}
             restated = done.restated_text(node.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from dlt.common.pipeline import LoadInfo
@@ -22,6 +22,7 @@ from destinations.reloads import record_reload
 from destinations.settings import lake_settings, warehouse_settings
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE
+from sources.windows import WINDOWS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,20 @@ class LoadSummary:
     replaced_files: int = 0
     raw_tables: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # the source time the load read, across its resources, and whether it was a first load
+    # (a backfill of the history from the source's start_date)
+    read_from: datetime | None = None
+    read_to: datetime | None = None
+    backfill: bool = False
+
+    def coverage(self) -> str:
+        """`read 2026-07-01 00:00 .. 2026-12-03 02:00 UTC (first load: the history ...)`."""
+        if self.read_from is None or self.read_to is None:
+            return ""
+        span = f"read {self.read_from:%Y-%m-%d %H:%M} .. {self.read_to:%Y-%m-%d %H:%M} UTC"
+        if self.backfill:
+            span += f" (first load: the history from sources.{self.source}.start_date)"
+        return span
 
     def render(self) -> str:
         if not self.load_id:
@@ -58,6 +73,8 @@ class LoadSummary:
             f"  {self.files} files, {self.bytes_written:,} bytes -> "
             f"{self.lake_url}/{self.source}/<table>/date={self.run_date.isoformat()}/"
         )
+        if self.coverage():
+            lines.append(f"  {self.coverage()}")
         if self.replaced_files:
             lines.append(f"  replaced {self.replaced_files} files of an earlier load of this date")
         if self.raw_tables:
@@ -135,8 +152,23 @@ def load_source(
     row_counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
     summary.rows = {table: row_counts.get(table, 0) for table in tables}
     summary.raw_tables = register_raw_tables(warehouse, lake_url, source.name, schema)
+    _add_windows(summary, pipeline.state, source.name, run_date)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _add_windows(summary: LoadSummary, state: Any, source: str, run_date: date) -> None:
+    """What the resources read for `run_date`, from the windows they recorded in dlt state."""
+    resources = state.get("sources", {}).get(source, {}).get("resources", {})
+    windows = [
+        resource[WINDOWS_KEY][run_date.isoformat()]
+        for resource in resources.values()
+        if run_date.isoformat() in resource.get(WINDOWS_KEY, {})
+    ]
+    if windows:
+        summary.read_from = min(datetime.fromisoformat(w["start"]) for w in windows)
+        summary.read_to = max(datetime.fromisoformat(w["end"]) for w in windows)
+        summary.backfill = any(w.get("first") for w in windows)
 
 
 def _ran_every_resource(source: DltSource) -> bool:

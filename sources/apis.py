@@ -8,7 +8,7 @@ production machine never talks to the sandbox by accident, and the sandbox never
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -67,15 +67,30 @@ def _number_setting(name: str, default: float, minimum: float | None) -> float:
     return number
 
 
-def check_settings() -> None:
+def check_settings(specs: Sequence[SourceSpec] | None = None) -> None:
     """Read every setting a run needs before it starts any work, so that a bad one is one line
     naming it at once rather than a failure minutes in: the lake, the warehouse, the enabled
-    sources, and the sandbox's organisation when the sandbox is used."""
+    sources, the sandbox's organisation when the sandbox is used, else each source's own
+    settings and secrets (`specs`, default: the enabled sources), found by building it."""
     lake_settings()
     warehouse_settings()
-    enabled_source_names()
+    names = enabled_source_names()
     if use_sandbox():
         sandbox_options()
+        return
+    from destinations.load import build_source
+    from sources.clock import yesterday
+    from sources.errors import one_line
+    from sources.registry import source_spec
+
+    problems = []
+    for spec in specs if specs is not None else [source_spec(name) for name in names]:
+        try:
+            build_source(spec, yesterday())
+        except Exception as error:  # every source's problem, not just the first one's
+            problems.append(one_line(error))
+    if problems:
+        raise SettingError("; ".join(problems))
 
 
 def _day_setting(name: str, default: date) -> date:

@@ -139,7 +139,7 @@ def main(
     )
     started = time.monotonic()
     try:
-        check_settings()  # every bad setting is one line before any work starts
+        check_settings(chosen)  # every bad setting is one line before any work starts
         days = run_dates(args, run_now().date())
         lake, warehouse = lake_settings().resolved_url(), warehouse_settings().kind
         hold_run_lock()

@@ -47,6 +47,12 @@ BAD_SETTINGS = [
     ({"SANDBOX__VOLUME": "-1"}, "sandbox.volume is '-1'; it must be above 0", "SANDBOX__VOLUME"),
     ({"SANDBOX__VOLUME": "0"}, "sandbox.volume is '0'; it must be above 0", "SANDBOX__VOLUME"),
     ({"SANDBOX__VOLUME": "abc"}, "sandbox.volume is 'abc', not a number", "SANDBOX__VOLUME"),
+    # production without its keys: every source's missing setting, before any API is called
+    (
+        {"SOURCES__USE_SANDBOX": "false"},
+        "missing setting sources.stripe.api_key",
+        "SOURCES__STRIPE__API_KEY",
+    ),
 ]
 
 

@@ -120,7 +120,7 @@ def test_readme_pipeline_command_runs_the_day_and_prints_a_summary(
 ) -> None:
     day = TODAY - timedelta(days=1)
     result = subprocess.run(
-        [sys.executable, "-m", "dagster_defs", "--date", day.isoformat(), "--quiet"],
+        [sys.executable, "-m", "dagster_defs", "--date", day.isoformat()],
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
@@ -139,6 +139,23 @@ def test_readme_pipeline_command_runs_the_day_and_prints_a_summary(
     assert any(line.split()[0] == "raw/stripe__charges" for line in lines[1:])
     assert any(line.split()[0] == "staging/stg_stripe__charges" for line in lines[1:])
     assert lines[-1].startswith("done in ")
+    # as it goes: a line per load (source, day, rows, seconds, what it read), a line per model
+    progress = result.stderr.splitlines()
+    assert progress[0] == f"{day.isoformat()} (1 of 1): loading, then SQLMesh"
+    stripe = [line for line in progress if line.startswith(f"  stripe {day.isoformat()}: ")]
+    assert len(stripe) == 1
+    assert " rows in " in stripe[0]
+    assert "(first load: the history from sources.stripe.start_date)" in stripe[0]
+    assert any(
+        line.startswith(f"  marts.revenue_daily {day.isoformat()}: built") for line in progress
+    )
+    assert " - dagster - " not in result.stderr  # Dagster's own lines only with --verbose
+    # and a summary of what the run covered, the first loads' backfill, time per phase
+    assert f"covered: {day.isoformat()} (1 day(s), 0 failed)" in lines
+    assert any(
+        line.startswith("  first load of stripe: its history from 2026-07-01") for line in lines
+    )
+    assert any(line.startswith("time: load ") and ", transform " in line for line in lines)
     report = platform_env.warehouse.parent / "report.html"
     assert lines[-2] == f"report: {report}"
     assert 'data-section="revenue" data-state="ok"' in report.read_text()
