@@ -9,10 +9,15 @@ of a run are one alert; with `alerts.digest` a successful night also sends a sho
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from dagster import (
     AssetCheckEvaluation,
+    AssetKey,
     DagsterEventType,
     DagsterRunStatus,
     DefaultSensorStatus,
@@ -20,8 +25,11 @@ from dagster import (
     RunsFilter,
     RunStatusSensorContext,
     SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
     run_failure_sensor,
     run_status_sensor,
+    sensor,
 )
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
@@ -30,6 +38,8 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 from alerts.heartbeat import record_success
 from alerts.send import Alert, send
 from alerts.settings import alert_settings
+from dagster_defs.lake_assets import FRESHNESS_DEADLINE
+from sources.clock import run_now
 
 PARTITION_TAG = "dagster/partition"
 
@@ -84,6 +94,57 @@ def previous_finished_run_failed(context: RunStatusSensorContext) -> bool:
     )
     earlier = [other for other in finished if other.run_id != run.run_id]
     return bool(earlier) and earlier[0].status == DagsterRunStatus.FAILURE
+
+
+def newest_days(instance: Any, keys: Sequence[AssetKey]) -> dict[str, str | None]:
+    """Each source's newest loaded day: the newest partition among its raw tables'."""
+    newest: dict[str, str | None] = {}
+    for key in keys:
+        source = key.path[-1].split("__")[0]
+        event = instance.get_latest_materialization_event(key)
+        day = event.dagster_event.partition if event and event.dagster_event else None
+        current = newest.get(source)
+        newest[source] = max(filter(None, [current, day]), default=None)
+    return newest
+
+
+def stale_sources(
+    newest: dict[str, str | None], now: datetime
+) -> tuple[str, list[tuple[str, str | None]]]:
+    """The day every source should have loaded by now (yesterday, once the deadline has
+    passed; else the day before) and the sources whose newest day is older."""
+    due = now.date() - timedelta(days=1 if now.time() >= FRESHNESS_DEADLINE else 2)
+    expected = due.isoformat()
+    return expected, [
+        (source, day) for source, day in sorted(newest.items()) if day is None or day < expected
+    ]
+
+
+def stale_source_sensor(raw_keys: Sequence[AssetKey]) -> SensorDefinition:
+    @sensor(
+        name="alert_on_stale_source",
+        minimum_interval_seconds=900,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Alerts once per day and source whose raw tables missed the 09:00 UTC "
+        "deadline (their freshness policy).",
+    )
+    def alert_on_stale_source(context: SensorEvaluationContext) -> SkipReason:
+        alerted: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+        expected, stale = stale_sources(newest_days(context.instance, raw_keys), run_now())
+        late = [(source, day) for source, day in stale if alerted.get(source) != expected]
+        if not late:
+            return SkipReason(f"every source has loaded {expected}, or was alerted for it")
+        lines = tuple(
+            f"{source}: newest day loaded {day or 'none'}, expected {expected} by "
+            f"{FRESHNESS_DEADLINE:%H:%M} UTC"
+            for source, day in late
+        )
+        send(Alert(f"platform: {len(late)} source(s) stale for {expected}", lines))
+        alerted.update({source: expected for source, _ in late})
+        context.update_cursor(json.dumps(alerted))
+        return SkipReason(f"alerted: {', '.join(source for source, _ in late)}")
+
+    return alert_on_stale_source
 
 
 def alert_sensors(job: UnresolvedAssetJobDefinition) -> list[SensorDefinition]:

@@ -10,7 +10,7 @@ from dagster import (
     in_process_executor,
 )
 
-from dagster_defs.alert_sensors import alert_sensors
+from dagster_defs.alert_sensors import alert_sensors, stale_source_sensor
 from dagster_defs.checks import raw_table_checks
 from dagster_defs.heap import release_free_heap
 from dagster_defs.lake_assets import source_assets
@@ -44,7 +44,7 @@ defs = Definitions(
     asset_checks=checks,
     jobs=[daily_job],
     schedules=[daily_schedule],
-    sensors=alert_sensors(daily_job),
+    sensors=[*alert_sensors(daily_job), stale_source_sensor(raw_keys)],
 )
 
 release_free_heap()  # what building all this dropped: the code server idles on it all day

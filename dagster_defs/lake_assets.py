@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from datetime import time as dt_time
 
 import dlt
 from dagster import (
@@ -38,8 +39,10 @@ from sources.apis import api_endpoint
 from sources.registry import SourceSpec
 
 # The daily run starts at 02:00 UTC: a day's data that is not in by 09:00 is late.
+FRESHNESS_DEADLINE = dt_time(9, 0)
 RAW_FRESHNESS = FreshnessPolicy.cron(
-    deadline_cron="0 9 * * *", lower_bound_delta=timedelta(hours=9)
+    deadline_cron=f"{FRESHNESS_DEADLINE.minute} {FRESHNESS_DEADLINE.hour} * * *",
+    lower_bound_delta=timedelta(hours=9),
 )
 
 

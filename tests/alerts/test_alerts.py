@@ -10,11 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import AssetKey, DagsterInstance, build_run_status_sensor_context
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    SkipReason,
+    build_run_status_sensor_context,
+    build_sensor_context,
+)
 
 from alerts.heartbeat import METRIC, record_success
 from alerts.send import Alert, send
 from alerts.settings import alert_settings
+from dagster_defs.alert_sensors import stale_source_sensor
 from dagster_defs.definitions import defs
 from sandbox.process import run_emulator
 from sources.clock import nightly_run_at
@@ -180,3 +188,33 @@ def test_a_heartbeat_that_cannot_be_written_never_fails_the_run(
     monitoring.failing = False
     assert record_success(alert_settings(), DAY.isoformat()) is True
     assert len(monitoring.posts) == 1
+
+
+def test_a_source_that_missed_the_deadline_is_alerted_once(
+    channels: tuple[Webhook, Mailbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook, box = channels
+    keys = [AssetKey(["raw", "stripe__charges"]), AssetKey(["raw", "paypal__transactions"])]
+    watch = stale_source_sensor(keys)
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")  # the run's clock is sandbox.now
+    with DagsterInstance.ephemeral() as instance:
+        for key, day in ((keys[0], "2026-12-05"), (keys[1], "2026-12-06")):
+            instance.report_runless_asset_event(AssetMaterialization(key, partition=day))
+
+        monkeypatch.setenv("SANDBOX__NOW", "2026-12-07T08:30:00+00:00")  # before 09:00
+        early = watch(build_sensor_context(instance=instance))
+        assert isinstance(early, SkipReason)
+        assert not hook.posts  # 2026-12-05 is all that is due before the deadline
+
+        monkeypatch.setenv("SANDBOX__NOW", "2026-12-07T09:15:00+00:00")
+        context = build_sensor_context(instance=instance)
+        watch(context)
+        posted, mailed = texts(hook, box)
+        assert len(posted) == len(mailed) == 1
+        for text in (posted[0], mailed[0]):
+            assert "1 source(s) stale for 2026-12-06" in text
+            assert "stripe: newest day loaded 2026-12-05, expected 2026-12-06 by 09:00 UTC" in text
+            assert "paypal" not in text
+
+        watch(build_sensor_context(instance=instance, cursor=context.cursor))  # 15 min later
+        assert len(hook.posts) == 1  # once per source and day
