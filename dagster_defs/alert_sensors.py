@@ -1,10 +1,11 @@
-"""Alerts from the daemon: a night that failed, a night that recovered, failed checks, a digest.
+"""Alerts from the daemon: a night that failed, a night that recovered, failed checks, a
+source past its deadline; and the heartbeat of the dead man's switch.
 
 Dagster's run-status sensors see each finished run of the daily job exactly once (their cursor
-is kept in the instance), so each alert goes out once. A run failed after its retries names its
-day, each failed step with its one-line error, and the command that shows its log; a successful
-run after a failed one says the nights are right again; failed asset checks and SQLMesh audits
-of a run are one alert; with `alerts.digest` a successful night also sends a short digest.
+is kept in the instance), so each alert goes out once. A run failed after its retries (a killed
+run the daemon launches again is not) names its day, each failed step with its one-line error,
+and the command that shows its log; the first successful run after such a failure says the
+nights are right again; failed asset checks and SQLMesh audits of a run are one alert.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ from dagster_defs.lake_assets import FRESHNESS_DEADLINE
 from sources.clock import run_now
 
 PARTITION_TAG = "dagster/partition"
+# set by the run-retry daemon on a failed run it will launch again (deploy/dagster.yaml)
+WILL_RETRY_TAG = "dagster/will_retry"
+
+
+def failed_for_good(run: Any) -> bool:
+    """A failed run nobody will retry: a killed run that the daemon runs again is not news."""
+    return run.status == DagsterRunStatus.FAILURE and run.tags.get(WILL_RETRY_TAG) != "true"
 
 
 def logs_command(run_id: str) -> str:
@@ -92,8 +100,14 @@ def previous_finished_run_failed(context: RunStatusSensorContext) -> bool:
         ),
         limit=10,
     )
-    earlier = [other for other in finished if other.run_id != run.run_id]
-    return bool(earlier) and earlier[0].status == DagsterRunStatus.FAILURE
+    # the newest outcome that was told: a success, or a failure nobody retried
+    told = [
+        other
+        for other in finished
+        if other.run_id != run.run_id
+        and (other.status == DagsterRunStatus.SUCCESS or failed_for_good(other))
+    ]
+    return bool(told) and failed_for_good(told[0])
 
 
 def newest_days(instance: Any, keys: Sequence[AssetKey]) -> dict[str, str | None]:
@@ -155,6 +169,8 @@ def alert_sensors(job: UnresolvedAssetJobDefinition) -> list[SensorDefinition]:
         description="Sends an alert for each failed run of the daily job (alerts.* settings).",
     )
     def alert_on_failed_run(context: RunFailureSensorContext) -> None:
+        if not failed_for_good(context.dagster_run):
+            return  # the daemon runs it again; its retry's outcome is what gets told
         alert = failure_alert(context)
         checks = failed_checks(context)
         if checks:
