@@ -57,6 +57,7 @@ def stripe_emulator() -> Iterator[Any]:
         yield emulator
 
 
+@pytest.mark.version_agnostic  # a run of the daily job's Stripe load: the same on every Python
 def test_a_refused_key_fails_the_daily_jobs_load_at_once(
     platform_env: PlatformPaths, stripe_emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
