@@ -87,12 +87,12 @@ def test_a_fault_rate_strikes_about_that_share_of_requests_for_good(
 ) -> None:
     emulator.set_faults(path="/v1/payouts", status=503, rate=0.25, seed=3)
     failed = 0
-    for _ in range(200):
+    for _ in range(80):
         try:
             client.v1.payouts.list()
         except stripe.APIError:
             failed += 1
-    assert 30 <= failed <= 70  # 50 expected; the draws are seeded, so this never flakes
+    assert 10 <= failed <= 30  # 20 expected; the draws are seeded, so this never flakes
     assert client.v1.prices.list().data  # other paths are untouched
     assert [fault["rate"] for fault in emulator.set_faults(status=500, count=1)] == [0.25, None]
 
