@@ -23,6 +23,7 @@ import yaml
 
 from benchmarks.dagster_memory import children, command_line, unit_environment
 from destinations.settings import PROJECT_ROOT
+from tests.alerts.servers import Webhook, webhook_receiver
 from tests.conftest import PlatformPaths
 from tests.processes import outlived
 
@@ -224,3 +225,42 @@ def test_a_run_whose_process_is_killed_is_retried_and_leaves_no_load_behind(
     assert retry["dagster/retry_number"] == "1"
     failed = next(r for r in runs(env) if r["id"] == run["id"])
     assert (failed["status"], failed["dagster/will_retry"]) == ("FAILURE", "true")
+
+
+@pytest.fixture
+def alert_hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
+    """Alerts to a local webhook, as the VM's .env sets them; every Stripe call refused with a
+    400 (a request no retry fixes), so every night fails for good. Set up before `services`."""
+    with webhook_receiver() as hook:
+        monkeypatch.setenv("ALERTS__WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("SANDBOX__FAULTS", '[{"path": "/v1/", "status": 400, "rate": 1.0}]')
+        yield hook
+
+
+def test_the_deployed_daemon_alerts_a_night_that_failed_for_good(
+    alert_hook: Webhook, services: Services
+) -> None:
+    env = services.env
+    launched = subprocess.run(
+        [str(BIN / "dagster"), "job", "launch", "-w", str(services.workspace), "-j", "daily",
+         "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": "alert-test"})],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+    run = wait_for_run(env, {"by": "alert-test"}, 300)
+    assert run["status"] == "FAILURE", run
+
+    # the daemon's run-failure sensor (deploy's dagster.yaml runs sensors) posts it, once
+    deadline = time.monotonic() + 150
+    ours: list[str] = []
+    while time.monotonic() < deadline and not ours:
+        ours = [p["json"]["text"] for p in alert_hook.posts if run["id"] in p["json"]["text"]]
+        time.sleep(2)
+    assert len(ours) == 1, alert_hook.posts
+    text = ours[0]
+    assert text.startswith(f"platform: the daily run for {YESTERDAY.isoformat()} FAILED")
+    assert "failed: load_stripe: stripe." in text
+    assert "API call failed (400)" in text
+    assert f"python -m dagster_defs.run_logs {run['id'][:8]}" in text
+    time.sleep(35)  # a sensor tick later: still once
+    assert len([p for p in alert_hook.posts if run["id"] in p["json"]["text"]]) == 1
