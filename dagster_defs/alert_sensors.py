@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +42,7 @@ from alerts.heartbeat import record_success
 from alerts.send import Alert, send
 from alerts.settings import alert_settings
 from dagster_defs.lake_assets import FRESHNESS_DEADLINE
+from destinations.settings import PROJECT_ROOT
 from sources.clock import run_now
 
 PARTITION_TAG = "dagster/partition"
@@ -89,6 +92,34 @@ def failed_checks(context: RunStatusSensorContext) -> list[str]:
         if isinstance(evaluation, AssetCheckEvaluation) and not evaluation.passed:
             found.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}")
     return found
+
+
+def rows_by_source(context: RunStatusSensorContext) -> dict[str, int]:
+    """Rows each source loaded in the run, from its raw tables' materializations."""
+    rows: dict[str, int] = {}
+    records = context.instance.all_logs(
+        context.dagster_run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+    )
+    for record in records:
+        event = record.dagster_event
+        materialization = event.step_materialization_data.materialization if event else None
+        if materialization is None or materialization.asset_key.path[0] != "raw":
+            continue
+        value = materialization.metadata.get("rows")
+        source = materialization.asset_key.path[-1].split("__")[0]
+        rows[source] = rows.get(source, 0) + int(getattr(value, "value", 0) or 0)
+    return rows
+
+
+def start_digest(day: str, rows: dict[str, int]) -> None:
+    """`python -m alerts.digest` in a process of its own, not waited for: the sensor must
+    answer within Dagster's timeout, and the code server stays free of warehouse clients."""
+    subprocess.Popen(
+        [sys.executable, "-m", "alerts.digest", day, json.dumps(rows)],
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def previous_finished_run_failed(context: RunStatusSensorContext) -> bool:
@@ -189,6 +220,8 @@ def alert_sensors(job: UnresolvedAssetJobDefinition) -> list[SensorDefinition]:
         day = run.tags.get(PARTITION_TAG, "?")
         settings = alert_settings()
         record_success(settings, day)  # the dead man's switch's heartbeat
+        if settings.digest:
+            start_digest(day, rows_by_source(context))
         if previous_finished_run_failed(context):
             send(
                 Alert(

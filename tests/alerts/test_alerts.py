@@ -3,6 +3,7 @@ with what an operator needs and never a secret; a channel that is down loses not
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
@@ -96,6 +97,16 @@ def test_a_channel_that_is_down_keeps_the_alert_and_sends_it_with_the_next(
     assert not alert_settings().outbox_path().exists()
 
 
+def wait_for_post(hook: Webhook, subject: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for post in hook.posts:
+            if post["json"]["text"].startswith(subject):
+                return str(post["json"]["text"])
+        time.sleep(0.5)
+    raise TimeoutError(f"no post starting {subject!r} within {seconds}s: {hook.posts}")
+
+
 def _sensor_context(instance: Any, result: Any, event: Any) -> Any:
     run = instance.get_run_by_id(result.run_id)
     return build_run_status_sensor_context(
@@ -169,12 +180,24 @@ def test_a_failed_night_then_a_recovered_one_alert_once_each(
             instance=instance, partition_key=DAY.isoformat(), asset_selection=keys
         )
         success_sensor(_sensor_context(instance, recovered, recovered.get_run_success_event()))
+        monkeypatch.setenv("ALERTS__DIGEST", "true")  # and from now on a digest of each night
         again = daily.execute_in_process(
             instance=instance, partition_key=DAY.isoformat(), asset_selection=keys
         )
         success_sensor(_sensor_context(instance, again, again.get_run_success_event()))
+        digest = wait_for_post(hook, "platform: digest for ")  # sent by its own process
 
+    assert f"platform: digest for {DAY.isoformat()}: the night succeeded" in digest
+    stripe_rows = sum(
+        int(m.metadata["rows"].value)  # type: ignore[arg-type]
+        for event in again.get_asset_materialization_events()
+        if (m := event.materialization) is not None and "rows" in m.metadata
+    )
+    assert f"rows loaded: stripe {stripe_rows:,}" in digest
+    assert "marts: not readable" in digest  # this run loaded Stripe only: no marts to read
     posted, mailed = texts(hook, box)
+    posted = [text for text in posted if "digest" not in text.splitlines()[0]]
+    mailed = [text for text in mailed if "digest" not in text.splitlines()[0]]
     assert len(posted) == len(mailed) == 2  # the failure, then "recovered" once, not twice
     for text in (posted[1], mailed[1]):
         assert f"recovered: the daily run for {DAY} succeeded" in text
