@@ -12,12 +12,17 @@ from typing import Any
 
 import pytest
 from dagster import (
+    AssetCheckResult,
     AssetKey,
     AssetMaterialization,
     DagsterInstance,
+    Definitions,
     SkipReason,
+    asset,
+    asset_check,
     build_run_status_sensor_context,
     build_sensor_context,
+    define_asset_job,
 )
 
 from alerts.heartbeat import METRIC, record_success
@@ -25,6 +30,7 @@ from alerts.send import Alert, send
 from alerts.settings import alert_settings
 from dagster_defs.alert_sensors import stale_source_sensor
 from dagster_defs.definitions import defs
+from dagster_defs.partitions import DAILY
 from sandbox.process import run_emulator
 from sources.clock import nightly_run_at
 from sources.registry import source_spec
@@ -251,3 +257,31 @@ def test_a_source_that_missed_the_deadline_is_alerted_once(
 
         watch(build_sensor_context(instance=instance, cursor=context.cursor))  # 15 min later
         assert len(hook.posts) == 1  # once per source and day
+
+
+def test_a_failed_check_in_a_successful_run_is_alerted_once(
+    channels: tuple[Webhook, Mailbox],
+) -> None:
+    hook, box = channels
+
+    @asset(partitions_def=DAILY)
+    def charges() -> int:
+        return 1
+
+    @asset_check(asset=charges)
+    def rows_landed() -> AssetCheckResult:
+        return AssetCheckResult(passed=False, metadata={"rows": 0})
+
+    job = define_asset_job("daily", partitions_def=DAILY).resolve(
+        asset_graph=Definitions(assets=[charges], asset_checks=[rows_landed]).resolve_asset_graph()
+    )
+    success_sensor = defs.get_sensor_def("alert_on_successful_run")
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, partition_key=DAY.isoformat())
+        assert result.success  # a failed check does not fail the run: hence its own alert
+        success_sensor(_sensor_context(instance, result, result.get_run_success_event()))
+    posted, mailed = texts(hook, box)
+    assert len(posted) == len(mailed) == 1
+    for text in (posted[0], mailed[0]):
+        assert f"1 check(s) failed in the run for {DAY.isoformat()}" in text
+        assert "check failed: charges rows_landed" in text
