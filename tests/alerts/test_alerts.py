@@ -272,7 +272,7 @@ def test_a_failed_check_in_a_successful_run_is_alerted_once(
     def rows_landed() -> AssetCheckResult:
         return AssetCheckResult(passed=False, metadata={"rows": 0})
 
-    job = define_asset_job("daily", partitions_def=DAILY).resolve(
+    job = define_asset_job("daily").resolve(
         asset_graph=Definitions(assets=[charges], asset_checks=[rows_landed]).resolve_asset_graph()
     )
     success_sensor = defs.get_sensor_def("alert_on_successful_run")
