@@ -42,6 +42,7 @@ from alerts.heartbeat import record_success
 from alerts.send import Alert, send
 from alerts.settings import alert_settings
 from dagster_defs.lake_assets import FRESHNESS_DEADLINE
+from dagster_defs.run_logs import error_line
 from destinations.settings import PROJECT_ROOT
 from sources.clock import run_now
 
@@ -67,13 +68,7 @@ def failure_alert(context: RunFailureSensorContext) -> Alert:
     lines = []
     for event in context.get_step_failure_events():
         error = event.step_failure_data.error if event.step_failure_data else None
-        first = ((error.message if error else "").strip().splitlines() or ["no message"])[0]
-        if error is not None:
-            # `dagster._core.definitions.events.Failure: <the source's line>`: the line only
-            qualified, _, rest = first.partition(f"{error.cls_name}: ")
-            if rest and " " not in qualified:
-                first = rest
-        lines.append(f"failed: {event.step_key}: {first}")
+        lines.append(f"failed: {event.step_key}: {error_line(error)}")
     if not lines:
         lines.append(f"failed: {(context.failure_event.message or '').splitlines()[0]}")
     lines.append(f"run {run.run_id}; its log: {logs_command(run.run_id)}")

@@ -11,9 +11,21 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 # the checkout's root, found without importing destinations.settings (and dlt with it)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def error_line(error: Any) -> str:
+    """The first line of a step's error (Dagster's SerializableErrorInfo), without the qualified
+    class name Dagster puts before a Failure's description: the source's own one line."""
+    first = ((error.message if error else "").strip().splitlines() or ["no message"])[0]
+    if error is not None:
+        qualified, _, rest = first.partition(f"{error.cls_name}: ")
+        if rest and " " not in qualified:
+            return rest
+    return first
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             at = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
             step = entry.step_key or "-"
-            message = entry.user_message or (
-                entry.dagster_event.event_type_value if entry.dagster_event else ""
-            )
+            event = entry.dagster_event
+            message = entry.user_message or (event.event_type_value if event else "")
+            if event is not None and event.is_step_failure and event.step_failure_data:
+                message += " " + error_line(event.step_failure_data.error)
             print(f"{at} {logging.getLevelName(entry.level):<7} {step:<28} {message}")
     return 0
 

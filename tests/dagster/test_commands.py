@@ -3,6 +3,9 @@ whole yet, a range backwards and every bad setting are one line naming what is w
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.cli_runs import run_module, stderr_lines
@@ -77,3 +80,20 @@ def test_a_bad_setting_is_one_line_naming_it_before_any_work(
     assert env_name in lines[-1]
     assert "Traceback" not in output
     assert not platform_env.lake.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.version_agnostic
+def test_a_failed_run_names_the_command_that_shows_its_log_and_it_works(
+    platform_env: PlatformPaths, tmp_path: Path
+) -> None:
+    home = {"DAGSTER_HOME": str(tmp_path / "dagster"), "SOURCES__ENABLED": '["stripe"]'}
+    refused = '[{"path": "/v1/", "status": 400, "rate": 1.0}]'  # no retry fixes a 400
+    code, _, output = _run("dagster_defs", "--date", "2026-12-02", SANDBOX__FAULTS=refused, **home)
+    assert code == 1
+    hint = re.search(r"its log: `uv run (python -m dagster_defs\.run_logs \w+)`", output)
+    assert hint, output
+    shown = run_module(*hint.group(1).split()[2:], env=home)
+    assert shown.returncode == 0, shown.stderr
+    failure = [line for line in shown.stdout.splitlines() if " load_stripe " in line]
+    assert any("API call failed (400)" in line for line in failure), shown.stdout
