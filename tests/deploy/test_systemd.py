@@ -169,4 +169,6 @@ def test_health_check_every_five_minutes() -> None:
     service = unit("dagster-health.service")["Service"]
     assert one(service, "Type") == "oneshot"
     assert one(service, "ExecStart") == "/bin/bash /opt/platform/deploy/healthcheck.sh"
+    # its alert goes out with the settings the services have (alerts.* in .env)
+    assert one(service, "EnvironmentFile") == "/opt/platform/.env"
     assert "[Install]" not in (DEPLOY / "systemd/dagster-health.service").read_text()
