@@ -9,12 +9,11 @@ is what notices.
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
+from alerts.send import post_json
 from alerts.settings import AlertSettings
 
 log = logging.getLogger(__name__)
@@ -64,15 +63,9 @@ def record_success(settings: AlertSettings, day: str, at: datetime | None = None
     url = f"{base}/v3/projects/{settings.heartbeat_project}/timeSeries"
     body = time_series(settings.heartbeat_project, day, at or datetime.now(UTC))
     try:
-        headers = {"Content-Type": "application/json"}
         token = _token(base)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(
-            url, data=json.dumps(body).encode(), headers=headers, method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=settings.timeout_seconds) as response:
-            response.read()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        post_json(url, body, settings.timeout_seconds, headers)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}".splitlines()[0]
         log.warning("heartbeat not written to %s: %s", url, reason)

@@ -55,16 +55,22 @@ def scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-def post_webhook(settings: AlertSettings, text: str) -> None:
-    body = json.dumps({"text": text}).encode()
+def post_json(
+    url: str, body: object, timeout: float, headers: dict[str, str] | None = None
+) -> None:
+    """POST `body` as JSON; raises on a refused connection or an HTTP error status."""
     request = urllib.request.Request(
-        str(settings.webhook_url),
-        data=body,
-        headers={"Content-Type": "application/json; charset=utf-8"},
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=settings.timeout_seconds) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         response.read()
+
+
+def post_webhook(settings: AlertSettings, text: str) -> None:
+    post_json(str(settings.webhook_url), {"text": text}, settings.timeout_seconds)
 
 
 def send_mail(settings: AlertSettings, subject: str, text: str) -> None:

@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     from dagster_defs.progress import ProgressPrinter
+    from dagster_defs.run_logs import log_command
 
     job = defs.resolve_job_def("daily")
     log_level = "INFO" if args.verbose else "WARNING"
@@ -139,10 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 shown = f"{value:>10,} rows" if isinstance(value, int) else f"{value:>15}"
                 print(f"  {key:<48} {shown}")
             for step in failures:
-                print(
-                    f"  failed: {step} (its log: `uv run python -m dagster_defs.run_logs "
-                    f"{result.run_id[:8]}`)"
-                )
+                print(f"  failed: {step} (its log: `uv run {log_command(result.run_id)}`)")
             if not result.success:
                 failed_days.append(day)
     covered = days[0].isoformat() if len(days) == 1 else f"{days[0]} .. {days[-1]}"

@@ -42,7 +42,8 @@ from alerts.heartbeat import record_success
 from alerts.send import Alert, send
 from alerts.settings import alert_settings
 from dagster_defs.lake_assets import FRESHNESS_DEADLINE
-from dagster_defs.run_logs import error_line
+from dagster_defs.run_logs import error_line, log_command
+from destinations.lake import source_of
 from destinations.settings import PROJECT_ROOT
 from sources.clock import run_now
 
@@ -59,7 +60,7 @@ def failed_for_good(run: Any) -> bool:
 def logs_command(run_id: str) -> str:
     home = os.environ.get("DAGSTER_HOME", "")
     prefix = f"DAGSTER_HOME={home} " if home else ""
-    return f"{prefix}python -m dagster_defs.run_logs {run_id[:8]}"
+    return f"{prefix}{log_command(run_id)}"
 
 
 def failure_alert(context: RunFailureSensorContext) -> Alert:
@@ -101,7 +102,7 @@ def rows_by_source(context: RunStatusSensorContext) -> dict[str, int]:
         if materialization is None or materialization.asset_key.path[0] != "raw":
             continue
         value = materialization.metadata.get("rows")
-        source = materialization.asset_key.path[-1].split("__")[0]
+        source = source_of(materialization.asset_key.path[-1])
         rows[source] = rows.get(source, 0) + int(getattr(value, "value", 0) or 0)
     return rows
 
@@ -140,7 +141,7 @@ def newest_days(instance: Any, keys: Sequence[AssetKey]) -> dict[str, str | None
     """Each source's newest loaded day: the newest partition among its raw tables'."""
     newest: dict[str, str | None] = {}
     for key in keys:
-        source = key.path[-1].split("__")[0]
+        source = source_of(key.path[-1])
         event = instance.get_latest_materialization_event(key)
         day = event.dagster_event.partition if event and event.dagster_event else None
         current = newest.get(source)

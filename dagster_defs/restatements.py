@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from destinations.lake import source_of
 from destinations.reloads import pending_reloads, settle
+from sources.clock import day_start
 
 
 def sources_upstream(reads: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
@@ -27,7 +29,7 @@ def sources_upstream(reads: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
             found[name] = set()
             for read in reads.get(name, ()):
                 if read.startswith("raw."):
-                    found[name].add(read[4:].split("__")[0])
+                    found[name].add(source_of(read))
                 else:
                     found[name] |= visit(read)
         return found[name]
@@ -52,7 +54,7 @@ def processed_intervals(context: Any) -> dict[str, list[tuple[int, int]]]:
 
 
 def _ms(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+    return int(day_start(day).timestamp() * 1000)
 
 
 def _contiguous(days: Sequence[date]) -> list[tuple[date, date]]:

@@ -17,6 +17,11 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def log_command(run_id: str) -> str:
+    """The command that shows a run's log, as the failure hints and alerts name it."""
+    return f"python -m dagster_defs.run_logs {run_id[:8]}"
+
+
 def error_line(error: Any) -> str:
     """The first line of a step's error (Dagster's SerializableErrorInfo), without the qualified
     class name Dagster puts before a Failure's description: the source's own one line."""

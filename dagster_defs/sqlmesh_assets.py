@@ -37,6 +37,7 @@ from dagster_defs.sqlmesh_audits import (
     audit_check_spec,
     audit_models,
 )
+from destinations.lake import source_of
 from destinations.run_lock import hold_run_lock
 from destinations.settings import (
     PROJECT_ROOT,
@@ -236,7 +237,7 @@ def runnable(nodes: Sequence[ModelNode], sources: Sequence[str]) -> list[ModelNo
             node
             for node in pending
             if all(
-                read in kept or (read.startswith("raw.") and read[4:].split("__")[0] in sources)
+                read in kept or (read.startswith("raw.") and source_of(read) in sources)
                 for read in node.reads
             )
         ]

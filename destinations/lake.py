@@ -54,6 +54,11 @@ def raw_table_name(source: str, table: str) -> str:
     return f"{source}__{table}"
 
 
+def source_of(raw_table: str) -> str:
+    """The source of a raw table, `raw_table_name`'s first half (`raw.` prefix allowed)."""
+    return raw_table.removeprefix("raw.").split("__")[0]
+
+
 @dataclass(frozen=True)
 class LakeFile:
     path: str
@@ -119,6 +124,11 @@ def empty_partition(fs: Any, dataset_path: str, table: str, run_date: date, load
     return len(old)
 
 
+def uses_gcs_emulator(bucket_url: str) -> bool:
+    """A `gs://` lake served by `gcp-storage-emulator` (tests): STORAGE_EMULATOR_HOST is set."""
+    return bucket_url.startswith("gs://") and bool(os.environ.get("STORAGE_EMULATOR_HOST"))
+
+
 def _emulator_credentials(bucket_url: str) -> Any:
     """Anonymous credentials when a GCS emulator is in use; None lets dlt find the real ones.
 
@@ -126,7 +136,7 @@ def _emulator_credentials(bucket_url: str) -> Any:
     `gcp-storage-emulator` (tests) there is no account, and dlt insists on one unless handed
     credentials built in code.
     """
-    if not bucket_url.startswith("gs://") or not os.environ.get("STORAGE_EMULATOR_HOST"):
+    if not uses_gcs_emulator(bucket_url):
         return None
     from dlt.common.configuration.specs import GcpServiceAccountCredentials
     from google.auth.credentials import AnonymousCredentials

@@ -12,7 +12,6 @@ machine's folder, because the load and the transform may run on different machin
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,8 +25,9 @@ def _fs(lake_url: str) -> tuple[Any, str]:
     """The lake's filesystem and root path; anonymous against a GCS emulator (tests)."""
     from fsspec.core import url_to_fs
 
-    emulated = lake_url.startswith("gs://") and os.environ.get("STORAGE_EMULATOR_HOST")
-    fs, root = url_to_fs(lake_url, **({"token": "anon"} if emulated else {}))
+    from destinations.lake import uses_gcs_emulator
+
+    fs, root = url_to_fs(lake_url, **({"token": "anon"} if uses_gcs_emulator(lake_url) else {}))
     return fs, root
 
 
