@@ -31,11 +31,10 @@ from alerts.settings import alert_settings
 from dagster_defs.alert_sensors import stale_source_sensor
 from dagster_defs.definitions import defs
 from dagster_defs.partitions import DAILY
-from sandbox.process import run_emulator
 from sources.clock import nightly_run_at
-from sources.registry import source_spec
 from tests.alerts.servers import SMTP_USER, Mailbox, Webhook, smtp_server, webhook_receiver
 from tests.conftest import PlatformPaths
+from tests.stripe_runs import run_stripe_loads, stripe_emulator_at, use_stripe_key
 
 DAY = date(2026, 12, 2)
 SMTP_PASSWORD = "smtp-pass-5f3a9c"
@@ -128,7 +127,7 @@ def stack() -> Iterator[ExitStack]:
 
 @pytest.fixture
 def stripe_emulator() -> Iterator[Any]:
-    with run_emulator("stripe", now=int(nightly_run_at(DAY).timestamp())) as emulator:
+    with stripe_emulator_at(DAY) as emulator:
         yield emulator
 
 
@@ -145,29 +144,19 @@ def test_a_failed_night_then_a_recovered_one_alert_once_each(
     monitoring_url = monitoring.url.split("/hooks/")[0]
     monkeypatch.setenv("ALERTS__HEARTBEAT_PROJECT", "platform-prod")
     monkeypatch.setenv("ALERTS__MONITORING_URL", monitoring_url)
-    daily = defs.resolve_job_def("daily")
-    keys = [AssetKey(["raw", f"stripe__{table}"]) for table in source_spec("stripe").resources]
     failed_sensor = defs.get_sensor_def("alert_on_failed_run")
     success_sensor = defs.get_sensor_def("alert_on_successful_run")
-    monkeypatch.setenv("SOURCES__USE_SANDBOX", "false")
-    monkeypatch.setenv("SOURCES__STRIPE__BASE_URL", stripe_emulator.base_url)
-    monkeypatch.setenv("SOURCES__STRIPE__API_KEY", STRIPE_KEY)  # refused: the night fails
+    use_stripe_key(monkeypatch, stripe_emulator, STRIPE_KEY)  # refused: the night fails
     with DagsterInstance.ephemeral() as instance:
-        failed = daily.execute_in_process(
-            instance=instance,
-            partition_key=DAY.isoformat(),
-            asset_selection=keys,
-            raise_on_error=False,
-        )
+        failed = run_stripe_loads(instance, DAY, raise_on_error=False)
         assert not failed.success
         context = _sensor_context(instance, failed, failed.get_run_failure_event())
         failed_sensor(context.for_run_failure())
 
         # a failed run the daemon will run again (a killed one) is not news
-        retried = daily.execute_in_process(
-            instance=instance, partition_key=DAY.isoformat(), asset_selection=keys,
-            raise_on_error=False, tags={"dagster/will_retry": "true"},
-        )  # fmt: skip
+        retried = run_stripe_loads(
+            instance, DAY, raise_on_error=False, tags={"dagster/will_retry": "true"}
+        )
         failed_sensor(
             _sensor_context(instance, retried, retried.get_run_failure_event()).for_run_failure()
         )
@@ -182,14 +171,10 @@ def test_a_failed_night_then_a_recovered_one_alert_once_each(
 
         monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")  # fixed: the next night succeeds
         monkeypatch.setenv("SANDBOX__NOW", nightly_run_at(DAY).isoformat())
-        recovered = daily.execute_in_process(
-            instance=instance, partition_key=DAY.isoformat(), asset_selection=keys
-        )
+        recovered = run_stripe_loads(instance, DAY)
         success_sensor(_sensor_context(instance, recovered, recovered.get_run_success_event()))
         monkeypatch.setenv("ALERTS__DIGEST", "true")  # and from now on a digest of each night
-        again = daily.execute_in_process(
-            instance=instance, partition_key=DAY.isoformat(), asset_selection=keys
-        )
+        again = run_stripe_loads(instance, DAY)
         success_sensor(_sensor_context(instance, again, again.get_run_success_event()))
         digest = wait_for_post(hook, "platform: digest for ")  # sent by its own process
 

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
-from dagster import AssetKey, DagsterInstance, RetryPolicy, job, op
+from dagster import DagsterInstance, RetryPolicy, job, op
 
-from dagster_defs.definitions import defs
 from dagster_defs.retries import permanent_errors_fail_at_once
-from sandbox.process import run_emulator
-from sources.clock import nightly_run_at
 from sources.errors import SourceError
-from sources.registry import source_spec
 from tests.conftest import PlatformPaths
-
-DAY = date(2026, 12, 2)
+from tests.stripe_runs import run_stripe_loads, stripe_emulator_at, use_stripe_key
 
 
 def _attempts(retryable: bool) -> Any:
@@ -53,7 +47,7 @@ def test_an_error_no_retry_can_fix_fails_the_step_once_with_the_sources_line() -
 
 @pytest.fixture
 def stripe_emulator() -> Iterator[Any]:
-    with run_emulator("stripe", now=int(nightly_run_at(DAY).timestamp())) as emulator:
+    with stripe_emulator_at() as emulator:
         yield emulator
 
 
@@ -62,18 +56,9 @@ def test_a_refused_key_fails_the_daily_jobs_load_at_once(
     platform_env: PlatformPaths, stripe_emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wrong_key = "sk_test_wrong_key_123456789"
-    monkeypatch.setenv("SOURCES__USE_SANDBOX", "false")
-    monkeypatch.setenv("SOURCES__STRIPE__BASE_URL", stripe_emulator.base_url)
-    monkeypatch.setenv("SOURCES__STRIPE__API_KEY", wrong_key)
-    daily = defs.resolve_job_def("daily")
-    keys = [AssetKey(["raw", f"stripe__{table}"]) for table in source_spec("stripe").resources]
+    use_stripe_key(monkeypatch, stripe_emulator, wrong_key)
     with DagsterInstance.ephemeral() as instance:
-        result = daily.execute_in_process(
-            instance=instance,
-            partition_key=DAY.isoformat(),
-            asset_selection=keys,
-            raise_on_error=False,
-        )
+        result = run_stripe_loads(instance, raise_on_error=False)
     assert not result.success
     types = [event.event_type_value for event in result.all_events]
     assert "STEP_UP_FOR_RETRY" not in types

@@ -141,16 +141,22 @@ def wait_for_run(env: dict[str, str], match: dict[str, str], seconds: float) -> 
     raise TimeoutError(f"no finished run matching {match} within {seconds}s: {seen}")
 
 
+def launch_yesterday(services: Services, by: str) -> None:
+    """`dagster job launch` of the daily job for yesterday, tagged `by` to find the run."""
+    launched = subprocess.run(
+        [str(BIN / "dagster"), "job", "launch", "-w", str(services.workspace), "-j", "daily",
+         "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": by})],
+        cwd=PROJECT_ROOT, env=services.env, capture_output=True, text=True, check=False,
+        timeout=180,
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+
+
 def test_daemon_launches_a_partitioned_run_and_a_schedule_tick_starts_one(
     services: Services,
 ) -> None:
     home, workspace, env = services.home, services.workspace, services.env
-    launched = subprocess.run(
-        [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", "daily",
-         "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": "test"})],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=180,
-    )  # fmt: skip
-    assert launched.returncode == 0, launched.stdout + launched.stderr
+    launch_yesterday(services, by="test")
 
     run = wait_for_run(env, {"by": "test"}, 300)
     assert run["status"] == "SUCCESS", run
@@ -194,12 +200,7 @@ def test_a_run_whose_process_is_killed_is_retried_and_leaves_no_load_behind(
     """As an OOM kill would: the run's process dies mid-load. Its load's child dies with it, the
     code server fails the run, and the daemon runs it again (run_retries), successfully."""
     env = services.env
-    launched = subprocess.run(
-        [str(BIN / "dagster"), "job", "launch", "-w", str(services.workspace), "-j", "daily",
-         "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": "kill-test"})],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=180,
-    )  # fmt: skip
-    assert launched.returncode == 0, launched.stdout + launched.stderr
+    launch_yesterday(services, by="kill-test")
     (run,) = [run for run in runs(env) if run.get("by") == "kill-test"]
 
     # Once ours has started it is the only run (one at a time): its process is the code server's
@@ -241,12 +242,7 @@ def test_the_deployed_daemon_alerts_a_night_that_failed_for_good(
     alert_hook: Webhook, services: Services
 ) -> None:
     env = services.env
-    launched = subprocess.run(
-        [str(BIN / "dagster"), "job", "launch", "-w", str(services.workspace), "-j", "daily",
-         "--tags", json.dumps({"dagster/partition": YESTERDAY.isoformat(), "by": "alert-test"})],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=180,
-    )  # fmt: skip
-    assert launched.returncode == 0, launched.stdout + launched.stderr
+    launch_yesterday(services, by="alert-test")
     run = wait_for_run(env, {"by": "alert-test"}, 300)
     assert run["status"] == "FAILURE", run
 
