@@ -48,7 +48,13 @@ def sandbox() -> Iterator[Any]:
 
 
 @pytest.fixture
-def sheets_api(sandbox: Any) -> Iterator[Any]:
+def sheets_api(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Every load reads at RUN_DAY's nightly run, whatever the wall clock: a run that crossed
+    # midnight after RUN_DAY was fixed would otherwise be a catch-up, which reads no sheet.
+    nightly = nightly_run_at(RUN_DAY)
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
+    monkeypatch.setenv("SANDBOX__NOW", nightly.isoformat())
+    sandbox.set_clock(int(nightly.timestamp()))
     sandbox.clear_faults()
     sandbox.clear_requests()
     yield sandbox
@@ -180,10 +186,7 @@ def test_only_a_dates_nightly_run_reads_the_sheets_and_stamps_its_clock(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
-    nightly = nightly_run_at(RUN_DAY)
-    monkeypatch.setenv("SANDBOX__NOW", nightly.isoformat())
-    sheets_api.set_clock(int(nightly.timestamp()))
+    nightly = nightly_run_at(RUN_DAY)  # the fixture's clock
     first = load(sheets_api)
     stamped = raw(platform_env, "SELECT DISTINCT snapshot_at FROM raw.google_sheets__inventory")
     assert stamped == [(nightly,)]  # the moment it was read: the run's clock, not the wall's
