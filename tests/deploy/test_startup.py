@@ -68,7 +68,7 @@ def test_first_boot_sets_up_everything(vm: FakeVM) -> None:
 
     mutating = run.mutating_calls()
     assert any(c.startswith("useradd --system") for c in mutating)
-    assert "uv sync --locked --no-dev --quiet" in mutating
+    assert "uv sync --locked --no-dev --quiet --compile-bytecode" in mutating
     assert "systemctl daemon-reload" in mutating
     for unit in ("dagster-code.service", "dagster.service", "dagster-health.timer"):
         assert f"systemctl enable --quiet {unit}" in mutating
@@ -134,7 +134,7 @@ def test_a_tag_ref_and_a_new_uv_version(vm: FakeVM) -> None:
     assert git(vm.root / "opt/platform", "rev-parse", "HEAD") == git(vm.remote, "rev-parse", "v1")
     assert "uv 0.14.0" in run.stdout
     # A new uv reinstalls the environment (the stamp includes uv's version).
-    assert "uv sync --locked --no-dev --quiet" in run.mutating_calls()
+    assert "uv sync --locked --no-dev --quiet --compile-bytecode" in run.mutating_calls()
 
 
 def test_services_that_stopped_are_started_without_a_restart(vm: FakeVM) -> None:
