@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
+from pydantic_core import to_json
+
 from sandbox.control import Clock, FaultBook, RequestLog, handle_control
 
 CONTROL_PREFIX = "/_sandbox/"
@@ -73,6 +75,9 @@ class EmulatorHandler(BaseHTTPRequestHandler, Generic[E]):
     server: EmulatorServer[E]
     protocol_version = "HTTP/1.1"
     content_type = "application/json"
+    # Headers and body go out in two writes; with Nagle's algorithm the body's last segment
+    # waits for the client's delayed ACK (up to 40 ms a response), which no real API costs.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log endpoint is the record; stderr stays for real errors
@@ -136,7 +141,8 @@ class EmulatorHandler(BaseHTTPRequestHandler, Generic[E]):
         return None
 
     def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        # pydantic-core's encoder: a page of 100 Stripe charges (220 kB) in ~1 ms, not ~7 ms
+        body = to_json(payload)
         self.send_response(status)
         self.send_header("Content-Type", self.content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import random
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,7 +36,6 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "payout": shapes.PAYOUT,
 }
 # Parsing a JSON string is the cheapest way to get a fresh deep copy of a template.
-_TEMPLATE_JSON = {name: json.dumps(t) for name, t in TEMPLATES.items()}
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # Events whose payload carries `previous_attributes`, as Stripe sends them.
@@ -56,22 +54,17 @@ def stripe_id(prefix: str, *parts: object, length: int = 24) -> str:
     return f"{prefix}_{token(prefix, *parts, length=length)}"
 
 
-def _fresh(value: Any) -> Any:
-    # Patches are shared between renders; never hand out (or merge into) their dicts.
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fresh(v) for v in value]
-    return value
-
-
-def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
+def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `patch` applied, both left as they were: what the patch does not touch is
+    shared with them, so a render copies only the dicts on the patches' paths."""
+    out = dict(base)
     for key, value in patch.items():
-        current = target.get(key)
+        current = out.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
-            _merge(current, value)
+            out[key] = _merged(current, value)
         else:
-            target[key] = _fresh(value)
+            out[key] = value
+    return out
 
 
 def _previous(before: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +75,7 @@ def _previous(before: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict) and isinstance(old, dict):
             out[key] = _previous(old, value)
         else:
-            out[key] = _fresh(old)
+            out[key] = old
     return out
 
 
@@ -106,10 +99,12 @@ class StripeObject:
         return self.created <= now and (self.deleted_at is None or self.deleted_at > now)
 
     def snapshot(self, index: int = -1) -> dict[str, Any]:
-        obj: dict[str, Any] = json.loads(_TEMPLATE_JSON[self.resource])
+        """The object as of version `index`. It shares its unchanged parts with the template
+        and the patches: read it or serialise it, never change it."""
+        obj: dict[str, Any] = TEMPLATES[self.resource]
         last = len(self.versions) - 1 if index < 0 else index
         for _, patch in self.versions[: last + 1]:
-            _merge(obj, patch)
+            obj = _merged(obj, patch)
         return obj
 
     def at(self, now: int) -> dict[str, Any]:

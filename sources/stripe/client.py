@@ -100,12 +100,33 @@ def call_with_retries(call: Callable[[], T], resource: str) -> T:
 def list_pages(
     client: stripe.StripeClient, service: str, params: Mapping[str, Any], resource: str
 ) -> Iterator[list[dict[str, Any]]]:
-    """Every page of a list call, newest first, each as plain dicts; asks for `PAGE_SIZE` rows."""
-    lister = getattr(client.v1, service)
-    page = call_with_retries(lambda: lister.list(params={**params, "limit": PAGE_SIZE}), resource)
+    """Every page of a list call, newest first, each as plain dicts; asks for `PAGE_SIZE` rows.
+
+    The SDK still makes each request (auth, API version, its retries, its errors), but its raw
+    response is kept: building a `StripeObject` for every nested field and turning it back into
+    a dict cost five times the HTTP and JSON of the page. Paging is Stripe's `starting_after`,
+    as the SDK's own `next_page` does it.
+    """
+    path = f"/v1/{service}"
+    query = {**params, "limit": PAGE_SIZE}
     while True:
-        yield [item.to_dict() for item in page.data]
-        if not page.has_more or not page.data:
+        page = _get(client, path, query, resource)
+        items: list[dict[str, Any]] = page.get("data") or []
+        yield items
+        if not page.get("has_more") or not items:
             return
-        current = page
-        page = call_with_retries(current.next_page, resource)
+        query = {**query, "starting_after": items[-1]["id"]}
+
+
+def _get(
+    client: stripe.StripeClient, path: str, query: Mapping[str, Any], resource: str
+) -> dict[str, Any]:
+    response = call_with_retries(lambda: client.raw_request("get", path, **query), resource)
+    data = response.data
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise SourceError(
+            "stripe",
+            f"GET {path} answered without a list of objects: {response.body[:80]!r}",
+            resource,
+        )
+    return data
