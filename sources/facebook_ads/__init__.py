@@ -191,10 +191,9 @@ def _read_insights(
     def pages() -> Iterator[list[dict[str, Any]]]:
         if window.start >= window.end:
             return
-        for account in accounts:
-            for report in job_ranges(account, since, until):
-                for page in insight_pages(api, report, windows, job_timeout):
-                    yield [flatten_insight(row, label, now) for row in page]
+        reports = [report for account in accounts for report in job_ranges(account, since, until)]
+        for page in insight_pages(api, reports, windows, job_timeout):
+            yield [flatten_insight(row, label, now) for row in page]
 
     yield from _tables(pages(), models.AdInsight, INSIGHTS, now)
 

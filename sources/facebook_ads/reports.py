@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sources.errors import SourceError
@@ -22,6 +24,7 @@ from sources.facebook_ads.settings import (
     INSIGHT_FIELDS,
     INSIGHTS_PAGE_SIZE,
     JOB_ATTEMPTS,
+    JOBS_IN_FLIGHT,
     MAX_DAYS_PER_JOB,
     POLL_FIRST_SECONDS,
     POLL_GROWTH,
@@ -71,66 +74,109 @@ def insights_params(report: ReportRange, windows: Sequence[str]) -> dict[str, An
 
 
 def insight_pages(
-    api: FacebookAdsApi, report: ReportRange, windows: Sequence[str], timeout: float
+    api: FacebookAdsApi, reports: Sequence[ReportRange], windows: Sequence[str], timeout: float
 ) -> Iterator[list[dict[str, Any]]]:
-    """Pages of daily ad insights for `report`, from a completed async job."""
-    run = completed_run(api, report, windows, timeout)
-    yield from cursor_pages(
-        lambda: run.get_result(params={"limit": INSIGHTS_PAGE_SIZE}), RESOURCE, report.account
-    )
-
-
-def completed_run(
-    api: FacebookAdsApi, report: ReportRange, windows: Sequence[str], timeout: float
-) -> AdReportRun:
-    """Submit the report job, resubmitting a failed or stuck one; raise if none completes."""
-    account = ad_account(api, report.account)
-    problem = ""
-    for attempt in range(1, JOB_ATTEMPTS + 1):
-        run: AdReportRun = call_with_retries(
-            lambda: account.get_insights(params=insights_params(report, windows), is_async=True),
+    """Pages of daily ad insights for every range in `reports`, each from a completed job."""
+    for report, run in completed_runs(api, reports, windows, timeout):
+        yield from cursor_pages(
+            partial(run.get_result, params={"limit": INSIGHTS_PAGE_SIZE}),
             RESOURCE,
             report.account,
         )
-        problem = _wait_for(run, report, timeout)
-        if not problem:
-            return run
-        if attempt < JOB_ATTEMPTS:
-            log.warning(
-                "%s.%s: report job %s for %s %s (attempt %d of %d); submitting it again",
-                SOURCE,
-                RESOURCE,
-                run.get_id(),
-                report,
-                problem,
-                attempt,
-                JOB_ATTEMPTS,
-            )
-    raise SourceError(
-        SOURCE,
-        f"no insights for {report}: the report job {problem} on all {JOB_ATTEMPTS} attempts; "
-        "nothing of this run was loaded, run the date again",
+
+
+@dataclass
+class _Job:
+    report: ReportRange
+    run: AdReportRun
+    attempt: int
+    deadline: float
+
+
+def completed_runs(
+    api: FacebookAdsApi, reports: Sequence[ReportRange], windows: Sequence[str], timeout: float
+) -> Iterator[tuple[ReportRange, AdReportRun]]:
+    """Each range's completed report run, as soon as it completes.
+
+    Up to `JOBS_IN_FLIGHT` jobs run at once and are polled together: Graph works on them side
+    by side, so a backfill of many ranges waits about as long as one job, not once per range.
+    A job that fails or is stuck is submitted again, up to `JOB_ATTEMPTS` times; a range whose
+    every attempt failed stops the run.
+    """
+    waiting = deque(reports)
+    running: list[_Job] = []
+    interval = POLL_FIRST_SECONDS
+    while waiting or running:
+        while waiting and len(running) < JOBS_IN_FLIGHT:
+            running.append(_submit(api, waiting.popleft(), windows, 1, timeout))
+        done, resubmitted = [], False
+        for index, job in enumerate(running):
+            problem = _poll(job, timeout)
+            if problem == "":
+                done.append(job)
+            elif problem is not None:
+                running[index] = _resubmit(api, job, problem, windows, timeout)
+                resubmitted = True
+        for job in done:
+            running.remove(job)
+            yield job.report, job.run
+        if done or resubmitted:
+            # a new job is polled at once, then at the first interval again, as the first was
+            interval = POLL_FIRST_SECONDS
+        elif running:
+            left = min(job.deadline for job in running) - time.monotonic()
+            time.sleep(max(0.0, min(interval, left)))
+            interval = min(interval * POLL_GROWTH, POLL_MAX_SECONDS)
+
+
+def _submit(
+    api: FacebookAdsApi, report: ReportRange, windows: Sequence[str], attempt: int, timeout: float
+) -> _Job:
+    account = ad_account(api, report.account)
+    run: AdReportRun = call_with_retries(
+        lambda: account.get_insights(params=insights_params(report, windows), is_async=True),
         RESOURCE,
+        report.account,
     )
+    return _Job(report, run, attempt, time.monotonic() + timeout)
 
 
-def _wait_for(run: AdReportRun, report: ReportRange, timeout: float) -> str:
-    """Poll `run` until it completes (""), fails or times out (what went wrong)."""
+def _resubmit(
+    api: FacebookAdsApi, job: _Job, problem: str, windows: Sequence[str], timeout: float
+) -> _Job:
+    if job.attempt >= JOB_ATTEMPTS:
+        raise SourceError(
+            SOURCE,
+            f"no insights for {job.report}: the report job {problem} on all {JOB_ATTEMPTS} "
+            "attempts; nothing of this run was loaded, run the date again",
+            RESOURCE,
+        )
+    log.warning(
+        "%s.%s: report job %s for %s %s (attempt %d of %d); submitting it again",
+        SOURCE,
+        RESOURCE,
+        job.run.get_id(),
+        job.report,
+        problem,
+        job.attempt,
+        JOB_ATTEMPTS,
+    )
+    return _submit(api, job.report, windows, job.attempt + 1, timeout)
+
+
+def _poll(job: _Job, timeout: float) -> str | None:
+    """Ask Graph for the job's status: "" completed, None still running, else what went wrong."""
     from facebook_business.adobjects.adreportrun import AdReportRun
 
-    deadline = time.monotonic() + timeout
-    interval = POLL_FIRST_SECONDS
-    while True:
-        call_with_retries(run.api_get, RESOURCE, report.account)
-        status = str(run.get(AdReportRun.Field.async_status) or "")
-        percent = run.get(AdReportRun.Field.async_percent_completion) or 0
-        log.debug("%s.%s: job %s %s %s%%", SOURCE, RESOURCE, run.get_id(), status, percent)
-        if status == COMPLETED and int(percent) >= 100:
-            return ""
-        if status in FAILED:
-            return f"ended '{status}'"
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return f"was still '{status}' at {percent}% after {timeout:g}s"
-        time.sleep(min(interval, left))
-        interval = min(interval * POLL_GROWTH, POLL_MAX_SECONDS)
+    run = job.run
+    call_with_retries(run.api_get, RESOURCE, job.report.account)
+    status = str(run.get(AdReportRun.Field.async_status) or "")
+    percent = run.get(AdReportRun.Field.async_percent_completion) or 0
+    log.debug("%s.%s: job %s %s %s%%", SOURCE, RESOURCE, run.get_id(), status, percent)
+    if status == COMPLETED and int(percent) >= 100:
+        return ""
+    if status in FAILED:
+        return f"ended '{status}'"
+    if time.monotonic() >= job.deadline:
+        return f"was still '{status}' at {percent}% after {timeout:g}s"
+    return None

@@ -16,6 +16,9 @@ DEFAULT_LOOKBACK_DAYS = 7  # conversions are restated for about a week (7-day cl
 # with the default lookback is one job; a backfill is a few.
 MAX_DAYS_PER_JOB = 31
 JOB_ATTEMPTS = 3  # a job that fails or is stuck is submitted again, up to this many times
+# Jobs run at once, polled together; Graph throttles an account's async jobs by its own load
+# score (error 80000, retried), so a backfill keeps a few going rather than all of them.
+JOBS_IN_FLIGHT = 4
 DEFAULT_JOB_TIMEOUT_SECONDS = 900.0  # a job not complete by then counts as stuck
 POLL_FIRST_SECONDS = 0.5
 POLL_MAX_SECONDS = 15.0
