@@ -59,6 +59,9 @@ config = Config(
     # no usage reports to Tobiko: the VM reaches only the APIs it loads, and telemetry is off
     # everywhere else (Dagster, dlt)
     disable_anonymized_analytics=True,
+    # Our models' Python is macros only; inferring package requirements scans every installed
+    # distribution (~0.5 s a plan) to record what no environment here ever installs.
+    infer_python_dependencies=False,
     # SQLMesh caches rendered models; on the VM the checkout is read-only to the services
     cache_dir=str(
         dlt.config.get("warehouse.sqlmesh_cache_dir") or Path(__file__).parent / ".cache"
