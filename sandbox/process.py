@@ -15,8 +15,8 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -93,27 +93,70 @@ def run_emulator(
     `options` become flags: `seed=7, volume=2, start=date(2026, 7, 1)` gives
     `--seed 7 --volume 2 --start 2026-07-01`.
     """
+    with run_emulators([name], startup_timeout=startup_timeout, **options) as handles:
+        yield handles[0]
+
+
+@contextmanager
+def run_emulators(
+    names: Sequence[str], *, startup_timeout: float = 60.0, **options: Any
+) -> Iterator[list[EmulatorHandle]]:
+    """`run_emulator` for several emulators at once: all are started before any is waited for,
+    so their start-ups (imports, building the organisation) overlap."""
+    with start_emulators(names, startup_timeout=startup_timeout, **options) as started:
+        yield started.wait()
+
+
+@dataclass
+class StartedEmulators:
+    """Emulator processes started and perhaps not listening yet; `wait()` until they are."""
+
+    timeout: float
+    starting: list[tuple[str, subprocess.Popen[bytes], Any]]
+    handles: list[EmulatorHandle] | None = None
+
+    def wait(self) -> list[EmulatorHandle]:
+        if self.handles is None:
+            self.handles = [
+                EmulatorHandle(
+                    name, _wait_until_listening(process, name, self.timeout, stderr), process
+                )
+                for name, process, stderr in self.starting
+            ]
+        return self.handles
+
+
+@contextmanager
+def start_emulators(
+    names: Sequence[str], *, startup_timeout: float = 60.0, **options: Any
+) -> Iterator[StartedEmulators]:
+    """Start the emulators of `names` without waiting for them: the caller goes on with its
+    own start-up and calls `wait()` once it needs them. All are stopped at the block's end."""
     options.setdefault("port", 0)
-    # stdin is a pipe only this process holds: when it ends, even killed, the emulator stops
-    command = [sys.executable, "-m", "sandbox", name, *_flags(options), "--stop-on-stdin-eof"]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
-    # stderr goes to a file: an unread pipe could fill up and block the emulator.
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            command,
-            cwd=_REPO_ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-        )
-        try:
-            base_url = _wait_until_listening(process, name, startup_timeout, stderr)
-            yield EmulatorHandle(name, base_url, process)
-        finally:
-            _stop(process)
+    with ExitStack() as stack:
+        processes: list[subprocess.Popen[bytes]] = []
+        # all told to stop before any is waited for: each takes up to half a second
+        stack.callback(_stop_all, processes)
+        started = StartedEmulators(startup_timeout, [])
+        for name in names:
+            # stdin is a pipe only this process holds: when it ends, even killed, the emulator
+            # stops. stderr goes to a file: an unread pipe could fill up and block the emulator.
+            stderr = stack.enter_context(tempfile.TemporaryFile())
+            command = [sys.executable, "-m", "sandbox", name, *_flags(options)]
+            process = subprocess.Popen(
+                [*command, "--stop-on-stdin-eof"],
+                cwd=_REPO_ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+            )
+            processes.append(process)
+            started.starting.append((name, process, stderr))
+        yield started
 
 
 def _wait_until_listening(
@@ -151,6 +194,14 @@ def _wait_until_listening(
         f"sandbox emulator {name!r} did not start listening within {timeout:g}s "
         f"(exit code {process.returncode}); stderr:\n{detail or '(empty)'}"
     )
+
+
+def _stop_all(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        _stop(process)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
