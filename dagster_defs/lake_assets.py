@@ -89,6 +89,7 @@ class LoadedTables:
     summary: str
     coverage: str = ""
     backfill_from: str | None = None  # the first day read, when this was a first load
+    raw_tables_seconds: float = 0.0
 
 
 def load_tables(spec: SourceSpec, day: date, tables: tuple[str, ...]) -> LoadedTables:
@@ -107,6 +108,7 @@ def load_tables(spec: SourceSpec, day: date, tables: tuple[str, ...]) -> LoadedT
         summary.render(),
         summary.coverage(),
         first,
+        summary.raw_tables_seconds,
     )
 
 
@@ -141,6 +143,7 @@ def source_assets(spec: SourceSpec) -> AssetsDefinition:
             day=day.isoformat(),
             rows=rows,
             backfill_from=loaded.backfill_from,
+            raw_tables_seconds=loaded.raw_tables_seconds,
         )
         for table in tables:
             yield MaterializeResult(

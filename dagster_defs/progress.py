@@ -33,7 +33,9 @@ class ProgressPrinter(logging.Handler):
         self.seconds[str(getattr(record, "phase", "other"))] += float(
             getattr(record, "seconds", 0.0)
         )
-        self.facts.append(dict(getattr(record, "facts", {})))
+        self.facts.append(
+            {**getattr(record, "facts", {}), "seconds": float(getattr(record, "seconds", 0.0))}
+        )
         if not self.quiet:
             print(f"  {record.getMessage()}", file=sys.stderr, flush=True)
 

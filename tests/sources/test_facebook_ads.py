@@ -24,7 +24,8 @@ from sandbox.process import run_emulator
 from sources.errors import one_line
 from sources.facebook_ads import RESOURCES, facebook_ads_source
 from sources.facebook_ads.client import build_api
-from sources.facebook_ads.settings import INSIGHT_FIELDS, JOB_ATTEMPTS
+from sources.facebook_ads.reports import job_ranges
+from sources.facebook_ads.settings import INSIGHT_FIELDS, JOB_ATTEMPTS, JOBS_IN_FLIGHT
 from tests.cli_runs import assert_nowhere_on_disk, run_module
 from tests.conftest import PlatformPaths
 
@@ -90,10 +91,9 @@ def load_day(emulator: Any, day: date, **settings: Any) -> LoadSummary:
     source = facebook_ads_source(
         access_token=TOKEN,
         account_ids=[ACCOUNT_ID],
-        start_date=START_DATE.isoformat(),
         base_url=emulator.base_url,
         run_date=day,
-        **settings,
+        **{"start_date": START_DATE.isoformat(), **settings},
     )
     return load_source(source, day)
 
@@ -201,6 +201,24 @@ def test_insights_come_from_polled_async_report_jobs_and_match_the_api(
 
 
 @pytest.mark.slow
+def test_a_backfills_report_jobs_run_side_by_side_and_give_every_day(
+    graph: Any, platform_env: PlatformPaths
+) -> None:
+    since = ORG_START + timedelta(days=1)  # 118 days: four 31-day ranges, four jobs
+    graph.set_clock(now=day_end(ORG_END))
+    load_day(graph, ORG_END, start_date=since.isoformat())
+
+    log = graph.requests()
+    submits = [n for n, r in enumerate(log) if r["path"] == f"/v26.0/{ACCOUNT}/insights"]
+    runs = report_jobs(graph.base_url)["runs"][-len(submits) :]
+    assert len(submits) == len(job_ranges(ACCOUNT, since, ORG_END)) >= 3
+    first_done = max(n for n, r in enumerate(log) if r["path"] == f"/v26.0/{runs[0]['id']}/")
+    # several jobs were submitted before the first one completed: Graph ran them together
+    before_first_done = sum(n < first_done for n in submits)
+    assert before_first_done == min(JOBS_IN_FLIGHT, len(submits)) > 1
+    assert loaded_insights(platform_env, ORG_END) == sdk_insights(graph, since, ORG_END)
+
+
 def test_second_run_rereads_the_lookback_and_picks_up_a_restated_day(
     graph: Any, platform_env: PlatformPaths
 ) -> None:
