@@ -204,7 +204,7 @@ def run_days(
 
 
 def phase_times(
-    progress: ProgressPrinter, start_up: float, emulators_wait: float, runs_seconds: float
+    progress: "ProgressPrinter", start_up: float, emulators_wait: float, runs_seconds: float
 ) -> str:
     """`time: load 9.0s (stripe 1.6, ...; raw tables 0.8), transform 15.3s, start-up 4.1s
     (emulators 1.2), Dagster 3.2s`: where a run's time went, phase by phase."""
