@@ -7,6 +7,7 @@ Staging models are grouped per source, so a source that failed to load holds bac
 staging models (and the marts), not everyone else's.
 """
 
+import os
 import re
 import time
 from collections import defaultdict
@@ -107,21 +108,25 @@ class ModelsRun:
         )
 
 
-_contexts: dict[str, "Context"] = {}
+_context: tuple[tuple[object, ...], "Context"] | None = None
 
 
 def _run_context(gateway: str) -> "Context":
     """The SQLMesh context of this run's process, loaded once: loading the project (models,
     their schemas, its unit tests' YAML) cost each transform step ~2 s of a ~3 s step.
 
+    It is made again when the settings it was made with may have changed: sqlmesh/config.py
+    reads them from the environment (a test's, a `--start .. --end` run's never change).
     Each step closes its connections (`context.close()`), and the next step's first query opens
     them again: a load forked between two steps must not inherit an open DuckDB database.
     """
+    global _context
     from sqlmesh import Context  # heavy: imported in the run, never in the code server
 
-    if gateway not in _contexts:
-        _contexts[gateway] = Context(paths=str(SQLMESH_PROJECT), gateway=gateway)
-    return _contexts[gateway]
+    key = (gateway, os.getcwd(), tuple(sorted(os.environ.items())))
+    if _context is None or _context[0] != key:
+        _context = (key, Context(paths=str(SQLMESH_PROJECT), gateway=gateway))
+    return _context[1]
 
 
 def run_models(names: Sequence[str], day: date) -> ModelsRun:
