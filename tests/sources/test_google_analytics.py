@@ -80,10 +80,17 @@ def ga4(sandbox: Any) -> Iterator[Any]:
 def load_day(emulator: Any, day: date, **settings: Any) -> LoadSummary:
     settings.setdefault("page_size", PAGE_SIZE)
     settings.setdefault("property_id", PROPERTY_ID)
-    source = google_analytics_source(
-        start_date=START_DATE.isoformat(), base_url=emulator.base_url, run_date=day, **settings
-    )
-    return load_source(source, day)
+    # The run reads at the emulator's clock, as a nightly run reads at its own: `fetched_at`
+    # then tells two loads apart however fast they follow each other (the wall clock's second
+    # did not once they took under a second).
+    now = datetime.fromtimestamp(emulator.clock()["now"], UTC)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCES__USE_SANDBOX", "true")
+        patch.setenv("SANDBOX__NOW", now.isoformat())
+        source = google_analytics_source(
+            start_date=START_DATE.isoformat(), base_url=emulator.base_url, run_date=day, **settings
+        )
+        return load_source(source, day)
 
 
 def sdk(emulator: Any) -> BetaAnalyticsDataClient:
