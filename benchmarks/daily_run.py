@@ -104,11 +104,17 @@ def measure(history_days: int, nights: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+SHORT = {
+    "facebook_ads": "fb_ads",
+    "google_ads": "g_ads",
+    "google_analytics": "ga4",
+    "google_sheets": "sheets",
+}
 COLUMNS = (
     ("wall", "wall"),
     ("start-up", "start"),
     ("emulators", "emul"),
-    *((name, name.split("_")[-1][:6]) for name in SOURCE_NAMES),
+    *((name, SHORT.get(name, name)) for name in SOURCE_NAMES),
     ("raw tables", "raw"),
     ("transform", "SQLMesh"),
     ("Dagster", "Dagster"),
