@@ -240,8 +240,8 @@ def plain_paypal(base_url: str, day: date) -> int:
     from paypalserversdk.api_helper import APIHelper
 
     from sources.paypal import SPEC
-    from sources.paypal.client import build_client, chunks, rfc3339
-    from sources.paypal.settings import FIELDS, MAX_RANGE, PAGE_SIZE
+    from sources.paypal.client import build_client, chunks, rfc3339, search_options
+    from sources.paypal.settings import MAX_RANGE
 
     args = SPEC.sandbox_arguments(base_url)
     client = build_client(args["client_id"], args["client_secret"], args["base_url"])
@@ -254,14 +254,7 @@ def plain_paypal(base_url: str, day: date) -> int:
     for low, high in chunks(start, now, MAX_RANGE):
         page, pages = 1, 1
         while page <= pages:
-            options = {
-                "start_date": rfc3339(low),
-                "end_date": rfc3339(high - timedelta(seconds=1)),
-                "fields": FIELDS,
-                "page_size": PAGE_SIZE,
-                "page": page,
-            }
-            found = searches.search_transactions(options).body
+            found = searches.search_transactions(search_options(low, high, page)).body
             # the SDK leaves a field the answer lacks unset, not None
             for detail in getattr(found, "transaction_details", None) or []:
                 APIHelper.to_dictionary(detail)

@@ -115,6 +115,16 @@ class StartedEmulators:
     starting: list[tuple[str, subprocess.Popen[bytes], Any]]
     handles: list[EmulatorHandle] | None = None
 
+    def stop(self) -> None:
+        """Stop them all, each told to stop before any is waited for (each takes up to half a
+        second to stop)."""
+        processes = [process for _, process, _ in self.starting]
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            _stop(process)
+
     def wait(self) -> list[EmulatorHandle]:
         if self.handles is None:
             self.handles = [
@@ -137,10 +147,8 @@ def start_emulators(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     with ExitStack() as stack:
-        processes: list[subprocess.Popen[bytes]] = []
-        # all told to stop before any is waited for: each takes up to half a second
-        stack.callback(_stop_all, processes)
         started = StartedEmulators(startup_timeout, [])
+        stack.callback(started.stop)
         for name in names:
             # stdin is a pipe only this process holds: when it ends, even killed, the emulator
             # stops. stderr goes to a file: an unread pipe could fill up and block the emulator.
@@ -154,7 +162,6 @@ def start_emulators(
                 stdout=subprocess.PIPE,
                 stderr=stderr,
             )
-            processes.append(process)
             started.starting.append((name, process, stderr))
         yield started
 
@@ -194,14 +201,6 @@ def _wait_until_listening(
         f"sandbox emulator {name!r} did not start listening within {timeout:g}s "
         f"(exit code {process.returncode}); stderr:\n{detail or '(empty)'}"
     )
-
-
-def _stop_all(processes: Sequence[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        _stop(process)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

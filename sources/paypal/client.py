@@ -208,11 +208,10 @@ def _json(text: str, resource: str) -> dict[str, Any]:
     return payload
 
 
-def search_page(
-    client: PaypalServersdkClient, start: datetime, end: datetime, page: int, resource: str
-) -> dict[str, Any]:
-    """One page of the transactions initiated in [start, end) (whole seconds)."""
-    options = {
+def search_options(start: datetime, end: datetime, page: int) -> dict[str, Any]:
+    """Transaction Search's parameters for one page of the transactions initiated in
+    [start, end) (whole seconds)."""
+    return {
         "start_date": rfc3339(start),
         # PayPal's end_date is inclusive and to the second.
         "end_date": rfc3339(end - timedelta(seconds=1)),
@@ -220,6 +219,13 @@ def search_page(
         "page_size": PAGE_SIZE,
         "page": page,
     }
+
+
+def search_page(
+    client: PaypalServersdkClient, start: datetime, end: datetime, page: int, resource: str
+) -> dict[str, Any]:
+    """One page of the transactions initiated in [start, end) (whole seconds)."""
+    options = search_options(start, end, page)
     return _reporting_get(client, "/v1/reporting/transactions", options, resource)
 
 
