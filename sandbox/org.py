@@ -316,6 +316,33 @@ class Refund:
     reason: Literal["requested_by_customer", "duplicate", "fraudulent"]
 
 
+DisputeReason = Literal[
+    "fraudulent", "product_not_received", "duplicate", "subscription_canceled", "general"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A cardholder contesting a payment with their bank, weeks after it.
+
+    A chargeback takes the amount back when it opens; the organisation answers with evidence,
+    and the bank decides: won gives the amount back, lost keeps it taken. An inquiry (a
+    "warning") moves no money and closes without a decision. `outcome` and `closed_at` are None
+    while the dispute is still open at the end of the range.
+    """
+
+    id: str
+    purchase_id: str
+    amount: int  # the whole purchase, minor units of `currency`
+    currency: str
+    opened_at: int
+    reason: DisputeReason
+    kind: Literal["inquiry", "chargeback"]
+    evidence_at: int | None  # when the organisation answered; None if it never did
+    outcome: Literal["won", "lost", "warning_closed"] | None
+    closed_at: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerUpdate:
     """A customer editing their profile (new city or phone)."""
@@ -362,6 +389,7 @@ class Organisation:
     subscriptions: list[Subscription]
     purchases: list[Purchase]
     refunds: list[Refund]
+    disputes: list[Dispute]
     enrolments: list[Enrolment]
     customer_updates: list[CustomerUpdate]
     erasures: list[Erasure]
@@ -387,6 +415,7 @@ class Organisation:
                 self.subscriptions,
                 self.purchases,
                 self.refunds,
+                self.disputes,
                 self.enrolments,
             ):
                 for item in items:
@@ -495,6 +524,7 @@ class _Builder:
             subscriptions=[],
             purchases=[],
             refunds=[],
+            disputes=[],
             enrolments=[],
             customer_updates=[],
             erasures=[],
@@ -502,6 +532,7 @@ class _Builder:
         )
         self._purchases(org)
         self._refunds(org)
+        self._disputes(org)
         self._enrolments(org)
         self._customer_changes(org)
         org.purchases.sort(key=lambda p: (p.at, p.id))
@@ -918,6 +949,68 @@ class _Builder:
                     )[0],
                 )
             )
+
+    def _disputes(self, org: Organisation) -> None:
+        """About one Stripe payment in a hundred, never refunded, is disputed 10-60 days later.
+
+        Drawn from a stream of their own, so that adding them left every other part of the
+        organisation as it was. Only Stripe's payments for now: PayPal's emulator does not serve
+        disputes yet.
+        """
+        rng = random.Random(f"disputes:{self.seed}:{self.volume}:{self.start}:{self.end}")
+        refunded = {r.purchase_id for r in org.refunds}
+        n = 0
+        for p in sorted(org.purchases, key=lambda p: (p.at, p.id)):
+            if p.status != "paid" or p.processor != "stripe" or p.id in refunded:
+                continue
+            if rng.random() >= 0.01:
+                continue
+            opened_at = p.at + rng.randint(10, 60) * DAY + rng.randrange(DAY)
+            if opened_at >= self.end_epoch:
+                continue
+            reason: DisputeReason = rng.choices(
+                (
+                    "fraudulent",
+                    "product_not_received",
+                    "duplicate",
+                    "subscription_canceled",
+                    "general",
+                ),
+                weights=(40, 20, 10, 10, 20),
+            )[0]
+            inquiry = rng.random() < 0.2
+            evidence_at: int | None = opened_at + rng.randint(2, 9) * DAY + rng.randrange(DAY)
+            if not inquiry and rng.random() < 0.15:
+                evidence_at = None  # never answered: lost when the bank decides
+            closed_at: int | None = opened_at + rng.randint(25 if not inquiry else 12, 75) * DAY
+            outcome: Literal["won", "lost", "warning_closed"] = (
+                "warning_closed"
+                if inquiry
+                else "won"
+                if evidence_at is not None and rng.random() < 0.5
+                else "lost"
+            )
+            if evidence_at is not None and evidence_at >= self.end_epoch:
+                evidence_at = None
+            assert closed_at is not None
+            if closed_at >= self.end_epoch:
+                closed_at = None
+            n += 1
+            org.disputes.append(
+                Dispute(
+                    id=f"DSP{n:05d}",
+                    purchase_id=p.id,
+                    amount=p.amount,
+                    currency=p.currency,
+                    opened_at=opened_at,
+                    reason=reason,
+                    kind="inquiry" if inquiry else "chargeback",
+                    evidence_at=evidence_at,
+                    outcome=outcome if closed_at is not None else None,
+                    closed_at=closed_at,
+                )
+            )
+        org.disputes.sort(key=lambda d: (d.opened_at, d.id))
 
     def _enrolments(self, org: Organisation) -> None:
         full_refunds = {r.purchase_id: r.at for r in org.refunds}

@@ -35,7 +35,16 @@ Rows = dict[tuple[Any, ...], Row]
 MART_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "revenue_daily": (
         ("day", "processor", "product", "currency"),
-        ("transactions", "gross", "refund_transactions", "refunds"),
+        (
+            "transactions",
+            "gross",
+            "refund_transactions",
+            "refunds",
+            "disputes",
+            "disputed",
+            "disputes_won",
+            "dispute_reversals",
+        ),
     ),
     "inventory_by_item": (
         ("sku",),
@@ -181,6 +190,10 @@ class _Totals:
     gross: int = 0
     refund_transactions: int = 0
     refunds: int = 0
+    disputes: int = 0
+    disputed: int = 0
+    disputes_won: int = 0
+    dispute_reversals: int = 0
 
     def figures(self) -> Row:
         return (
@@ -188,6 +201,10 @@ class _Totals:
             Decimal(self.gross) * CENT,
             self.refund_transactions,
             Decimal(self.refunds) * CENT,
+            self.disputes,
+            Decimal(self.disputed) * CENT,
+            self.disputes_won,
+            Decimal(self.dispute_reversals) * CENT,
         )
 
 
@@ -228,7 +245,9 @@ class Truth:
 
     def revenue_daily(self, last: date) -> Rows:
         """Per (day UTC, processor, product, currency), every day up to `last`: paid purchases
-        (transactions, gross) and refunds, as listed at `now`."""
+        (transactions, gross), refunds, and chargebacks (taken back when they opened, given
+        back when won, each on its own day), as listed at `now`. Stripe lists a dispute at once;
+        inquiries move no money."""
         org = self.org
         rows: dict[tuple[Any, ...], _Totals] = defaultdict(_Totals)
 
@@ -255,6 +274,26 @@ class Truth:
                 totals, amount = settled_row(refunded, refund.amount, refund.currency, refund.at)
                 totals.refund_transactions += 1
                 totals.refunds += amount
+        for dispute in org.disputes:
+            disputed = org_purchase(org, dispute.purchase_id)
+            if dispute.kind != "chargeback":
+                continue
+            if dispute.opened_at < self.now and utc_date(dispute.opened_at) <= last:
+                totals, amount = settled_row(
+                    disputed, dispute.amount, dispute.currency, dispute.opened_at
+                )
+                totals.disputes += 1
+                totals.disputed += amount
+            closed_at = dispute.closed_at
+            if (
+                dispute.outcome == "won"
+                and closed_at is not None
+                and closed_at < self.now
+                and utc_date(closed_at) <= last
+            ):
+                totals, amount = settled_row(disputed, dispute.amount, dispute.currency, closed_at)
+                totals.disputes_won += 1
+                totals.dispute_reversals += amount
         return {key: totals.figures() for key, totals in rows.items()}
 
     def ad_attribution_daily(self, last: date) -> Rows:

@@ -19,6 +19,7 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "subscriptions": ("subscription", ("customer", "status", "collection_method")),
     "balance_transactions": ("balance_transaction", ("type", "source", "currency")),
     "payouts": ("payout", ("status", "destination")),
+    "disputes": ("dispute", ("charge", "payment_intent")),
     "events": ("event", ("type", "types", "delivery_success")),
 }
 _SUBSCRIPTION_STATUSES = (

@@ -17,12 +17,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.org import DAY, Customer, Good, Organisation, Program, Purchase, add_months, epoch
+from sandbox.org import (
+    DAY,
+    Customer,
+    Dispute,
+    Good,
+    Organisation,
+    Program,
+    Purchase,
+    add_months,
+    epoch,
+    org_purchase,
+)
 from sandbox.stripe import shapes
 
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1 pins
 ACCOUNT_CURRENCY = "usd"
 STATEMENT_DESCRIPTOR = "NORTHWIND ACADEMY"
+DISPUTE_FEE = 1500  # Stripe's US dispute fee, usd cents: taken when a chargeback opens
+# Card networks' reason codes (Visa's) for each reason Stripe reports.
+_NETWORK_REASON_CODES = {
+    "fraudulent": "10.4",
+    "product_not_received": "13.1",
+    "duplicate": "12.6.1",
+    "subscription_canceled": "13.2",
+    "general": "13.3",
+}
 
 TEMPLATES: dict[str, dict[str, Any]] = {
     "customer": shapes.CUSTOMER,
@@ -34,6 +54,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "subscription": shapes.SUBSCRIPTION,
     "balance_transaction": shapes.BALANCE_TRANSACTION,
     "payout": shapes.PAYOUT,
+    "dispute": shapes.DISPUTE,
 }
 # Parsing a JSON string is the cheapest way to get a fresh deep copy of a template.
 
@@ -589,6 +610,119 @@ class _StripeBuilder:
                 )
             )
 
+    # --- disputes and their balance transactions ---------------------------------------
+
+    def build_disputes(self, charges: dict[str, _Pending]) -> None:
+        """Each dispute of a Stripe payment as Stripe shows it: a chargeback takes the amount and
+        the dispute fee from the balance when it opens (`dispute`), and a won one gives both back
+        when it closes (`dispute_reversal`); an inquiry moves no money."""
+        for d in self.org.disputes:
+            charge = charges.get(d.purchase_id)
+            if charge is None:
+                continue  # paid through another processor
+            created = charge.obj.versions[0][1]
+            card = created["payment_method_details"]["card"]
+            dp_id = self.id("dp", "dispute", d.id)
+            inquiry = d.kind == "inquiry"
+            due_by = _midnight(d.opened_at) + (10 if inquiry else 20) * DAY - 1
+            fields: dict[str, Any] = {
+                "amount": d.amount,
+                "charge": charge.obj.id,
+                "currency": d.currency,
+                "evidence_details": {"due_by": due_by},
+                # an inquiry's charge can still be refunded to close it; a chargeback's cannot
+                "is_charge_refundable": inquiry,
+                "metadata": {"org_dispute_id": d.id, "org_purchase_id": d.purchase_id},
+                "payment_intent": created["payment_intent"],
+                "payment_method_details": {
+                    "card": {
+                        "brand": card["brand"],
+                        "case_type": d.kind,
+                        "network_reason_code": _NETWORK_REASON_CODES[d.reason],
+                        "network": card["network"],
+                    }
+                },
+                "reason": d.reason,
+                "status": "warning_needs_response" if inquiry else "needs_response",
+            }
+            moved: list[dict[str, Any]] = []
+            events: tuple[str, ...] = ("charge.dispute.created",)
+            if not inquiry:
+                moved.append(
+                    self._dispute_bt(d.id, dp_id, charge.obj.id, d, d.opened_at, reversal=False)
+                )
+                fields["balance_transactions"] = list(moved)
+                events += ("charge.dispute.funds_withdrawn",)
+            dispute = self.add("dispute", dp_id, d.opened_at, fields, events)
+            # Stripe sends no charge event for this: the charge only reads as disputed.
+            charge.changes.append((d.opened_at, {"disputed": True}, ()))
+            if d.evidence_at is not None:
+                answer: dict[str, Any] = {
+                    "status": "warning_under_review" if inquiry else "under_review",
+                    "evidence": {
+                        "customer_email_address": self.org.customer(
+                            org_purchase(self.org, d.purchase_id).customer_id
+                        ).email,
+                        "product_description": created["description"],
+                        "uncategorized_text": "Service delivered as described.",
+                    },
+                    "evidence_details": {"has_evidence": True, "submission_count": 1},
+                }
+                if inquiry:
+                    answer["is_charge_refundable"] = False
+                dispute.changes.append((d.evidence_at, answer, ("charge.dispute.updated",)))
+            if d.closed_at is None or d.outcome is None:
+                continue
+            closing: dict[str, Any] = {"status": d.outcome}
+            closed_events: tuple[str, ...] = ("charge.dispute.closed",)
+            if d.outcome == "won":
+                moved.append(
+                    self._dispute_bt(d.id, dp_id, charge.obj.id, d, d.closed_at, reversal=True)
+                )
+                closing["balance_transactions"] = list(moved)
+                closed_events += ("charge.dispute.funds_reinstated",)
+            dispute.changes.append((d.closed_at, closing, closed_events))
+
+    def _dispute_bt(
+        self, dispute_id: str, dp_id: str, charge_id: str, d: Dispute, at: int, *, reversal: bool
+    ) -> dict[str, Any]:
+        """The balance transaction of a chargeback's withdrawal or reversal, settled at `at`'s
+        rate; returns its snapshot, which the dispute embeds as Stripe does."""
+        rate = self.org.fx_usd_per_eur(at) if d.currency != ACCOUNT_CURRENCY else None
+        amount = round(d.amount * rate) if rate else d.amount
+        sign = 1 if reversal else -1
+        fee = -DISPUTE_FEE if reversal else DISPUTE_FEE
+        txn = self.id("txn", "dispute", dispute_id, reversal)
+        bt = self.add(
+            "balance_transaction",
+            txn,
+            at,
+            {
+                "amount": sign * amount,
+                "available_on": at,
+                "description": f"Chargeback {'reversal' if reversal else 'withdrawal'} for "
+                f"{charge_id}",
+                "exchange_rate": rate,
+                "fee": fee,
+                "fee_details": [
+                    {
+                        "amount": fee,
+                        "application": None,
+                        "currency": ACCOUNT_CURRENCY,
+                        "description": "Dispute fee",
+                        "type": "stripe_fee",
+                    }
+                ],
+                "net": sign * amount - fee,
+                "source": dp_id,
+                "status": "available",
+                "type": "adjustment",
+                "reporting_category": "dispute_reversal" if reversal else "dispute",
+            },
+        )
+        self.charge_bts.append((at, sign * amount - fee, at))
+        return bt.obj.snapshot()
+
     # --- subscriptions and invoices --------------------------------------------------
 
     def build_subscriptions(
@@ -919,6 +1053,7 @@ class _StripeBuilder:
                 item = self.org.item(p.item_kind, p.item_id)
                 charges[p.id] = self.charge(p, _describe(item, p))
         self.build_refunds(charges)
+        self.build_disputes(charges)
         self.build_payouts()
         return self._finish()
 

@@ -178,3 +178,34 @@ class Payout(StripeRecord):
     balance_transaction: str | None = None
     failure_code: str | None = None
     description: str | None = None
+
+
+class Dispute(StripeRecord):
+    """A cardholder's dispute of a charge: an inquiry, or a chargeback that takes the money back
+    until the bank decides. What it moved is in the balance transactions whose `source` it is."""
+
+    amount: int = Field(description="Amount disputed, minor units of `currency`")
+    currency: str
+    charge: str = Field(description="The disputed charge")
+    payment_intent: str | None = None
+    reason: str = Field(description="fraudulent, product_not_received, duplicate, general, ...")
+    status: str = Field(
+        description="warning_needs_response, warning_under_review, warning_closed, "
+        "needs_response, under_review, won or lost"
+    )
+    is_charge_refundable: bool | None = None
+    case_type: str | None = Field(
+        None,
+        description="inquiry or chargeback (card disputes)",
+        validation_alias=AliasPath("payment_method_details", "card", "case_type"),
+    )
+    network_reason_code: str | None = Field(
+        None, validation_alias=AliasPath("payment_method_details", "card", "network_reason_code")
+    )
+    evidence_due_by: datetime | None = Field(
+        None, validation_alias=AliasPath("evidence_details", "due_by")
+    )
+    evidence_submissions: int | None = Field(
+        None, validation_alias=AliasPath("evidence_details", "submission_count")
+    )
+    metadata: JsonText | None = None

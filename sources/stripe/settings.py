@@ -100,6 +100,18 @@ RESOURCES: tuple[StripeResource, ...] = (
         list_params=(("status", "all"),),
         full_history=True,
     ),
+    StripeResource(
+        "disputes",
+        "disputes",
+        models.Dispute,
+        (
+            "charge.dispute.created",
+            "charge.dispute.updated",
+            "charge.dispute.closed",
+            "charge.dispute.funds_withdrawn",
+            "charge.dispute.funds_reinstated",
+        ),
+    ),
     StripeResource("balance_transactions", "balance_transactions", models.BalanceTransaction),
     StripeResource(
         "payouts",

@@ -26,6 +26,7 @@ ID_PREFIX = {
     "subscription": r"sub_[0-9A-Za-z]{24}",
     "balance_transaction": r"txn_[0-9A-Za-z]{24}",
     "payout": r"po_[0-9A-Za-z]{24}",
+    "dispute": r"dp_[0-9A-Za-z]{24}",
     "event": r"evt_[0-9A-Za-z]{24}",
 }
 # Free-form maps whose keys are ours, not Stripe's schema.
@@ -235,6 +236,11 @@ def test_events_show_the_object_as_it_was(data: StripeData) -> None:
         "payout.created",
         "payout.paid",
         "payout.updated",
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
     }
     assert not any(t.startswith("balance_transaction") for t in types)
     for event in data.events[::7]:
@@ -249,3 +255,55 @@ def test_events_show_the_object_as_it_was(data: StripeData) -> None:
             for key in previous:
                 before = event.target.snapshot(event.version - 1)[key]
                 assert rendered["data"]["object"][key] != before or isinstance(before, dict)
+
+
+def test_disputes_move_the_balance_as_stripe_does(data: StripeData) -> None:
+    """A chargeback takes its amount and the dispute fee when it opens; a won one gives both back
+    when it closes; an inquiry moves nothing. The dispute embeds the balance transactions it made,
+    and its events tell each step."""
+    bts_by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for obj in data.objects["balance_transaction"]:
+        bt = obj.snapshot()
+        bts_by_source[bt["source"]].append(bt)
+    charges = {o.id: o for o in data.objects["charge"]}
+    events: dict[str, list[str]] = defaultdict(list)
+    for event in data.events:
+        if event.type.startswith("charge.dispute."):
+            events[event.target.id].append(event.type)
+    outcomes: set[tuple[str, str]] = set()
+    for obj in data.objects["dispute"]:
+        dispute = obj.snapshot()
+        charge = charges[dispute["charge"]]
+        assert charge.field_at(dispute["created"], "disputed") is True
+        assert charge.field_at(dispute["created"] - 1, "disputed") is False
+        case = dispute["payment_method_details"]["card"]["case_type"]
+        outcomes.add((case, dispute["status"]))
+        moved = sorted(bts_by_source[obj.id], key=lambda bt: bt["created"])
+        assert dispute["balance_transactions"] == moved
+        assert dispute["amount"] == charge.snapshot()["amount"]
+        if case == "inquiry":
+            assert moved == []
+            assert "charge.dispute.funds_withdrawn" not in events[obj.id]
+            continue
+        withdrawal, *rest = moved
+        assert withdrawal["reporting_category"] == "dispute"
+        assert withdrawal["type"] == "adjustment"
+        assert withdrawal["created"] == dispute["created"]
+        assert withdrawal["fee"] == 1500
+        assert withdrawal["amount"] < 0
+        assert withdrawal["net"] == withdrawal["amount"] - withdrawal["fee"]
+        if dispute["currency"] == "usd":
+            assert withdrawal["amount"] == -dispute["amount"]
+        if dispute["status"] == "won":
+            (reversal,) = rest
+            assert reversal["reporting_category"] == "dispute_reversal"
+            assert reversal["fee"] == -1500
+            assert reversal["net"] == reversal["amount"] + 1500
+            assert events[obj.id][-1] == "charge.dispute.funds_reinstated"
+        else:
+            assert rest == []
+    assert {
+        ("chargeback", "won"),
+        ("chargeback", "lost"),
+        ("inquiry", "warning_closed"),
+    } <= outcomes

@@ -19,7 +19,9 @@ import stripe
 
 from destinations.load import LoadSummary, load_source
 from destinations.settings import PROJECT_ROOT
+from sandbox.org import build_org, utc_date
 from sandbox.process import run_emulator
+from sources.clock import nightly_run_at
 from sources.rejects import validate_records
 from sources.stripe import stripe_source
 from sources.stripe.settings import RESOURCES
@@ -418,3 +420,72 @@ def test_cli_loads_a_day_and_prints_a_summary_without_leaking_the_key(
     # the secret appears nowhere: not in output, the lake, dlt's state and traces, the warehouse
     assert API_KEY not in result.stdout + result.stderr
     assert_nowhere_on_disk(API_KEY, platform_env)
+
+
+def test_a_dispute_comes_back_at_each_step_and_its_money_on_the_days_it_moved(
+    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chargeback opened weeks after its charge, answered, then won: each nightly run after
+    the first reads its new state through the Events API, and the balance transactions of its
+    withdrawal and reversal land on the days they were made. On a fixed world and clock, so the
+    dispute picked is the same every day."""
+    start, end = date(2026, 9, 1), date(2027, 3, 31)
+    org = build_org(seed=7, volume=1.0, start=start, end=end)
+    dispute = next(
+        d
+        for d in org.disputes
+        if d.outcome == "won"
+        and d.evidence_at is not None
+        and d.closed_at is not None
+        # the close is read by the Events API, which reaches 30 days back
+        and d.closed_at - d.evidence_at < 27 * 86_400
+        and utc_date(d.evidence_at) > utc_date(d.opened_at)
+    )
+    opened, answered, closed = (
+        utc_date(at) for at in (dispute.opened_at, dispute.evidence_at, dispute.closed_at)
+    )
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
+    with run_emulator(
+        "stripe", seed=7, volume=1.0, start=start.isoformat(), end=end.isoformat(), api_key=API_KEY
+    ) as emulator:
+        statuses = []
+        for day in (opened, answered, closed):
+            monkeypatch.setenv("SANDBOX__NOW", nightly_run_at(day).isoformat())
+            emulator.set_clock(now=int(nightly_run_at(day).timestamp()))
+            emulator.clear_requests()
+            source = stripe_source(
+                api_key=API_KEY,
+                base_url=emulator.base_url,
+                start_date=start.isoformat(),
+                run_date=day,
+            )
+            load_source(source, day)
+            found = raw(
+                platform_env,
+                "SELECT id, status, charge, amount, case_type FROM raw.stripe__disputes "
+                f"WHERE date = DATE '{day}' AND metadata LIKE '%{dispute.id}%'",
+            )
+            assert len(found) == 1, day
+            statuses.append(found[0][1])
+            if day != opened:  # a later night reads events, not the list
+                paths = {r["path"] for r in emulator.requests() if r["path"].startswith("/v1/")}
+                assert "/v1/disputes" not in paths
+    assert statuses == ["needs_response", "under_review", "won"]
+    dispute_id, _, charge_id, amount, case_type = found[0]
+    assert (amount, case_type) == (dispute.amount, "chargeback")
+    moved = raw(
+        platform_env,
+        "SELECT date, reporting_category, amount, fee, net FROM raw.stripe__balance_transactions "
+        f"WHERE source = '{dispute_id}' ORDER BY created",
+    )
+    assert [(row[0], row[1], row[3]) for row in moved] == [
+        (opened, "dispute", 1500),
+        (closed, "dispute_reversal", -1500),
+    ]
+    assert moved[0][2] < 0 < moved[1][2]
+    if dispute.currency == "usd":
+        assert moved[0][2] == -moved[1][2] == -dispute.amount
+    charges = raw(
+        platform_env, f"SELECT count(*) FROM raw.stripe__charges WHERE id = '{charge_id}'"
+    )
+    assert charges[0][0] >= 1  # the disputed charge, loaded weeks before, joins

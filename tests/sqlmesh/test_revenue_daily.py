@@ -2,7 +2,8 @@
 
 Stripe's rows are in the settlement currency of its balance transactions (a EUR charge is
 settled in USD at Stripe's rate, and the fee exists only in USD), so the mart's Stripe totals
-equal the balance transactions of charges and refunds to the cent, currency by currency.
+equal the balance transactions of charges, refunds, disputes and their reversals to the cent,
+currency by currency: every reporting category but payouts, which move money to the bank.
 PayPal's rows are in each transaction's own currency; conversions between PayPal balances
 are not revenue.
 """
@@ -49,9 +50,12 @@ def test_revenue_daily_reconciles_to_the_processors_balance_transactions(
             """Currency -> the five money sums of `sql`."""
             return {row[0]: tuple(row[1:]) for row in connection.execute(sql, params).fetchall()}
 
+        # every money column of the mart, Stripe's rows, per currency
         mart_stripe = rows(
             """
-            SELECT currency, SUM(gross), SUM(refunds), SUM(fees), SUM(fees_returned), SUM(net)
+            SELECT currency, SUM(gross), SUM(refunds), SUM(fees), SUM(fees_returned),
+                   SUM(disputed), SUM(dispute_reversals), SUM(dispute_fees),
+                   SUM(dispute_fees_returned), SUM(net)
             FROM marts.revenue_daily WHERE processor = 'stripe' GROUP BY currency
             """
         )
@@ -63,21 +67,35 @@ def test_revenue_daily_reconciles_to_the_processors_balance_transactions(
                 -SUM(CASE WHEN reporting_category = 'refund' THEN amount_minor ELSE 0 END),
                 SUM(CASE WHEN reporting_category = 'charge' THEN fee_minor ELSE 0 END),
                 -SUM(CASE WHEN reporting_category = 'refund' THEN fee_minor ELSE 0 END),
+                -SUM(CASE WHEN reporting_category = 'dispute' THEN amount_minor ELSE 0 END),
+                SUM(CASE WHEN reporting_category = 'dispute_reversal' THEN amount_minor ELSE 0 END),
+                SUM(CASE WHEN reporting_category = 'dispute' THEN fee_minor ELSE 0 END),
+                -SUM(CASE WHEN reporting_category = 'dispute_reversal' THEN fee_minor ELSE 0 END),
                 SUM(net_minor)
             FROM staging.stg_stripe__balance_transactions
-            WHERE reporting_category IN ('charge', 'refund')
+            WHERE reporting_category <> 'payout'
               AND CAST(timezone('UTC', created_at) AS DATE) <= ?
             GROUP BY currency
             """,
             last,
         )
+        # what the mart leaves out only moves money to the bank
+        categories = {
+            row[0]
+            for row in connection.execute(
+                "SELECT DISTINCT reporting_category FROM staging.stg_stripe__balance_transactions"
+            ).fetchall()
+        }
+        assert categories == {"charge", "refund", "dispute", "dispute_reversal", "payout"}
         assert mart_stripe
         assert mart_stripe.keys() == balance.keys()
         for currency, minor in balance.items():
             major = tuple(Decimal(int(value)) * CENT for value in minor)
             assert mart_stripe[currency] == major, currency  # to the cent: exact decimals
-        # the sandbox refunds some charges: the refunds path is exercised
-        assert sum(v[1] for v in mart_stripe.values()) > 0
+        # the sandbox refunds some charges, and disputes some: lost and won, fees and all
+        # (Stripe keeps its fee on a refund: fees_returned, column 3, is 0)
+        for column in (0, 1, 2, 4, 5, 6, 7):
+            assert sum(v[column] for v in mart_stripe.values()) > 0, column
 
         mart_paypal = rows(
             """

@@ -4,7 +4,8 @@ Stripe and PayPal are loaded from the sandbox for three days, with its clock at 
 nightly run (the first load backfills the organisation's whole history, so the mart holds every
 day up to the last), and every row of the mart is compared with `sandbox.truth.Truth`'s figures,
 computed from the organisation the emulators serve: per (day UTC, processor, product, currency) the
-paid purchases (`transactions`, `gross`) and the refunds (`refund_transactions`, `refunds`), and
+paid purchases (`transactions`, `gross`), the refunds (`refund_transactions`, `refunds`), the
+chargebacks opened (`disputes`, `disputed`) and won (`disputes_won`, `dispute_reversals`), and
 the set of rows itself. Fees are the emulators' own and are reconciled in test_revenue_daily.py.
 
 What the organisation's numbers become on each processor:
@@ -32,7 +33,7 @@ import pytest
 
 from destinations.settings import PROJECT_ROOT
 from sandbox.org import utc_date
-from sandbox.truth import Truth, differences
+from sandbox.truth import Truth, differences, mart_query
 from sqlmesh import Context
 from tests.sqlmesh.conftest import PaymentsLoaded
 from tests.sqlmesh.sandbox_org import sandbox_org
@@ -41,18 +42,14 @@ SQLMESH = PROJECT_ROOT / "sqlmesh"
 MART = "marts.revenue_daily"
 
 Key = tuple[date, str, str, str]  # day, processor, product, currency
-Figures = tuple[int, Decimal, int, Decimal]  # transactions, gross, refund_transactions, refunds
+# transactions, gross, refund_transactions, refunds, disputes, disputed, disputes_won,
+# dispute_reversals
+Figures = tuple[int, Decimal, int, Decimal, int, Decimal, int, Decimal]
 
 
 def mart_rows(warehouse: str) -> dict[Key, Figures]:
     with duckdb.connect(warehouse, read_only=True) as connection:
-        found = connection.execute(
-            f"""
-            SELECT day, processor, product, currency,
-                   transactions, gross, refund_transactions, refunds
-            FROM {MART}
-            """
-        ).fetchall()
+        found = connection.execute(mart_query("revenue_daily")[1]).fetchall()
     rows = {(row[0], row[1], row[2], row[3]): tuple(row[4:]) for row in found}
     assert len(rows) == len(found)  # one row per key
     return rows
@@ -81,7 +78,8 @@ def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
     for source in ("stripe", "paypal"):  # the first load's backfill reaches back to org.start
         backfill_from = date.fromisoformat(str(dlt.config[f"sources.{source}.start_date"]))
         assert backfill_from <= org.start, f"sources.{source}.start_date is after {org.start}"
-    expected = Truth(org, int(payments_loaded.now.timestamp())).revenue_daily(last)
+    now = int(payments_loaded.now.timestamp())
+    expected = Truth(org, now).revenue_daily(last)
     found = mart_rows(str(payments_loaded.paths.warehouse))
     mismatched = differences(found, expected)
     assert not mismatched, f"{len(mismatched)} rows differ:\n" + "\n".join(mismatched[:40])
@@ -99,6 +97,12 @@ def test_revenue_daily_matches_the_organisations_purchases_and_refunds(
     )
     assert sum(row[2] for row in found.values()) > 0
     assert sum(row[3] for row in found.values()) > 0
+    # chargebacks lost and won, weeks after their charges, each on its own day
+    assert sum(row[4] for row in found.values()) > sum(row[6] for row in found.values()) > 0
+    assert any(
+        d.kind == "chargeback" and d.outcome == "lost" and d.closed_at and d.closed_at < now
+        for d in org.disputes
+    )
     recent = {key for key in found if first <= key[0] <= last}
     assert {key[1] for key in recent} == {"stripe", "paypal"}
     assert max(key[0] for key in found) == last

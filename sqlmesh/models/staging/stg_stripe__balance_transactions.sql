@@ -29,19 +29,20 @@ MODEL (
   audits (
     not_null(columns := (balance_transaction_id, created_at, currency, type, amount_minor, fee_minor, net_minor)),
     unique_values(columns := (balance_transaction_id)),
-    accepted_range(column := fee_minor, min_v := 0)
+    /* Stripe takes fees, and gives one back only with a won dispute */
+    forall(criteria := (fee_minor >= 0 OR reporting_category = 'dispute_reversal'))
   )
 );
 
 SELECT
   id AS balance_transaction_id, /* Stripe balance transaction id (txn_...) */
   created AS created_at,
-  type, /* charge, refund, payout, ... */
+  type, /* charge, refund, adjustment (disputes), payout, ... */
   reporting_category,
-  source AS source_id, /* the charge, refund or payout it records */
+  source AS source_id, /* the charge, refund, dispute or payout it records */
   LOWER(currency) AS currency, /* settlement currency */
   amount AS amount_minor, /* gross, minor units of the settlement currency */
-  fee AS fee_minor, /* Stripe fees, minor units */
+  fee AS fee_minor, /* Stripe fees, minor units; negative when a won dispute returns its fee */
   net AS net_minor, /* amount - fee, minor units */
   @minor_to_major(amount, currency) AS amount,
   @minor_to_major(fee, currency) AS fee,
