@@ -20,6 +20,7 @@ from destinations.lake import empty_partition, pipeline_for, replace_partition
 from destinations.raw_tables import data_tables, register_raw_tables
 from destinations.reloads import record_reload
 from destinations.settings import lake_settings, warehouse_settings
+from sources import drift
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE
 from sources.windows import WINDOWS_KEY
@@ -47,6 +48,8 @@ class LoadSummary:
     read_from: datetime | None = None
     read_to: datetime | None = None
     backfill: bool = False
+    # resource -> fields the API sent that neither the model nor the SDK declares -> a record id
+    undeclared: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     def coverage(self) -> str:
         """`read 2026-07-01 00:00 .. 2026-12-03 02:00 UTC (first load: the history ...)`."""
@@ -80,6 +83,8 @@ class LoadSummary:
             lines.append(f"  replaced {self.replaced_files} files of an earlier load of this date")
         if self.raw_tables:
             lines.append(f"  raw tables: {', '.join(self.raw_tables)}")
+        for resource, fields in self.undeclared.items():
+            lines.append(f"  drift: {drift.describe(self.source, resource, fields)}")
         return "\n".join(lines)
 
 
@@ -123,8 +128,12 @@ def load_source(
             ),
         )
         pipeline = pipeline.drop()
-    info = pipeline.run(source, loader_file_format="parquet")
-    info.raise_on_failed_jobs()
+    try:
+        info = pipeline.run(source, loader_file_format="parquet")
+        info.raise_on_failed_jobs()
+    finally:
+        # logged even when the load fails: a renamed field may be why
+        undeclared = drift.take(source.name)
     if not info.loads_ids:
         # Every resource chose to yield nothing (a sheet outside its date's nightly run): no
         # package, nothing written, the date's partitions untouched.
@@ -134,7 +143,13 @@ def load_source(
 
     schema = pipeline.schemas[source.name]
     tables = list(data_tables(schema))
-    summary = LoadSummary(source=source.name, run_date=run_date, lake_url=lake_url, load_id=load_id)
+    summary = LoadSummary(
+        source=source.name,
+        run_date=run_date,
+        lake_url=lake_url,
+        load_id=load_id,
+        undeclared=undeclared,
+    )
     with pipeline.destination_client() as client:
         fs, dataset_path = client.fs_client, client.dataset_path  # type: ignore[attr-defined]
         for table in tables:

@@ -32,6 +32,8 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     malformed: bool = False
+    # API drift: every object of a list page carries this field, which the vendor "added"
+    new_field: str | None = None
     remaining: int | None = 1
     rate: float | None = None
     seed: int | None = None
@@ -39,7 +41,17 @@ class Fault:
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Fault:
-        known = {"path", "status", "retry_after", "delay", "malformed", "count", "rate", "seed"}
+        known = {
+            "path",
+            "status",
+            "retry_after",
+            "delay",
+            "malformed",
+            "new_field",
+            "count",
+            "rate",
+            "seed",
+        }
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -53,6 +65,7 @@ class Fault:
             retry_after=spec.get("retry_after"),
             delay=float(spec.get("delay") or 0.0),
             malformed=bool(spec.get("malformed", False)),
+            new_field=str(spec["new_field"]) if spec.get("new_field") else None,
             remaining=None if count is None else int(count),
             rate=rate,
             seed=None if spec.get("seed") is None else int(spec["seed"]),
@@ -60,15 +73,16 @@ class Fault:
         fault.draws = random.Random(fault.seed)
         if fault.remaining is not None and fault.remaining < 1:
             raise ValueError("count must be at least 1")
-        if fault.status is None and not fault.delay and not fault.malformed:
-            raise ValueError("a fault needs a status, a delay or malformed")
+        if fault.status is None and not fault.delay and not fault.malformed and not fault.new_field:
+            raise ValueError("a fault needs a status, a delay, malformed or new_field")
         return fault
 
     def matches(self, path: str, is_list: bool) -> bool:
         if self.path and not path.startswith(self.path):
             return False
-        # A malformed-record fault only means something on a list page.
-        return is_list or not (self.malformed and self.status is None and not self.delay)
+        # A malformed record or a new field only means something on a list page.
+        changes_records = self.malformed or bool(self.new_field)
+        return is_list or not (changes_records and self.status is None and not self.delay)
 
 
 class FaultBook:

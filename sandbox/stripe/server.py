@@ -118,6 +118,11 @@ class _Handler(EmulatorHandler[StripeEmulator]):
         payload = emulator.api.get(path, query, emulator.clock.now)
         if fault is not None and fault.malformed and is_list and payload["data"]:
             _corrupt(payload["data"][0])
+        if fault is not None and fault.new_field and is_list:
+            for item in payload["data"]:
+                # an event carries the object it announces; a render's top level is its own
+                target = item["data"]["object"] if item.get("object") == "event" else item
+                target[fault.new_field] = {"added_by": "sandbox drift fault"}
         return 200, payload, headers
 
 

@@ -17,9 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.sources import DltResource
+from pydantic_core import to_json
 
+from sources import drift
 from sources.clock import day_start, run_now, yesterday
-from sources.paypal.client import balances_as_of, build_client, transaction_pages
+from sources.field_types import RECORD_JSON
+from sources.paypal.client import (
+    balances_as_of,
+    build_client,
+    expected_transaction_fields,
+    transaction_pages,
+)
 from sources.paypal.models import Balance, Transaction
 from sources.paypal.settings import API_BASE_URL, REPORTING_DELAY_HOURS
 from sources.registry import SourceSpec
@@ -102,8 +110,11 @@ def _read_transactions(
                 if transaction_id in seen:
                     continue
                 seen.add(transaction_id)
+            if not isinstance(detail, dict):
+                detail = {}
             # `id` names the record in rejected_records and warnings
-            records.append({"id": transaction_id, **(detail if isinstance(detail, dict) else {})})
+            records.append({"id": transaction_id, **detail, RECORD_JSON: to_json(detail).decode()})
+        drift.note(SOURCE, "transactions", records, expected_transaction_fields())
         yield from _tables(records, Transaction, "transactions", now)
         yielded = True
     if not yielded:

@@ -10,6 +10,7 @@ off: tenacity retries 429, 5xx and dropped connections for every call, honouring
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from tenacity import (
 )
 
 from sources.errors import SourceError, transient_status
+from sources.field_types import RECORD_JSON
 from sources.paypal.settings import (
     FIELDS,
     MAX_RANGE,
@@ -312,3 +314,33 @@ def _reporting_get(
 
     response = call_with_retries(call, resource)
     return _json(response.text, resource)
+
+
+@functools.cache
+def expected_transaction_fields() -> dict[str, Any]:
+    """The fields a Transaction Search `transaction_detail` may carry without being drift: the
+    SDK's `TransactionDetails` and, one level in, each of its parts (`transaction_info`, ...),
+    plus the `id` the source adds."""
+    from paypalserversdk.models.auction_information import AuctionInformation
+    from paypalserversdk.models.cart_information import CartInformation
+    from paypalserversdk.models.incentive_information import IncentiveInformation
+    from paypalserversdk.models.payer_information import PayerInformation
+    from paypalserversdk.models.shipping_information import ShippingInformation
+    from paypalserversdk.models.store_information import StoreInformation
+    from paypalserversdk.models.transaction_details import TransactionDetails
+    from paypalserversdk.models.transaction_information import TransactionInformation
+
+    parts: dict[str, Any] = {
+        "transaction_info": TransactionInformation,
+        "payer_info": PayerInformation,
+        "shipping_info": ShippingInformation,
+        "cart_info": CartInformation,
+        "store_info": StoreInformation,
+        "auction_info": AuctionInformation,
+        "incentive_info": IncentiveInformation,
+    }
+    tree: dict[str, Any] = {"id": None, RECORD_JSON: None}
+    for key in TransactionDetails._names.values():
+        part = parts.get(key)
+        tree[key] = dict.fromkeys(part._names.values()) if part is not None else None
+    return tree

@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from sources.field_types import KeptRaw
+
 # ISO 4217 currencies PayPal supports without minor units; all others it supports have two.
 ZERO_DECIMAL_CURRENCIES = frozenset({"HUF", "JPY", "TWD"})
 
@@ -88,7 +90,7 @@ class CartItem(PaypalRecord):
     invoice_number: str | None = None
 
 
-class Transaction(PaypalRecord):
+class Transaction(KeptRaw, PaypalRecord):
     """One row of the account's transaction history, as Transaction Search lists it."""
 
     currency_fields: ClassVar[dict[str, str]] = {

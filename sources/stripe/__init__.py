@@ -6,7 +6,8 @@ read the Events API for the run's window: every object created, updated or delet
 arrives as the event's snapshot, newest version kept. Balance transactions have no events and
 are immutable, so they are always listed by `created`. Each page is validated into the
 resource's model and yielded as an Arrow table; records that do not fit go to
-`rejected_records`.
+`rejected_records`. Fields Stripe sends that neither the model nor the SDK declares are noted as
+drift (`sources.drift`), and the money records keep the object as received (`record_json`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.sources import DltResource
+from pydantic_core import to_json
 
+from sources import drift
 from sources.clock import run_now, yesterday
+from sources.field_types import RECORD_JSON
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
-from sources.stripe.client import build_client, list_pages
+from sources.stripe.client import build_client, expected_fields, list_pages
 from sources.stripe.settings import API_BASE_URL, EVENTS_RETENTION_DAYS, RESOURCES, StripeResource
 from sources.tables import to_table
 from sources.windows import Window, window_for
@@ -82,6 +86,7 @@ def _read_resource(
     window = window_for(run_date, start_date, dlt.current.resource_state(), now=now)
     yielded = False
     for records in _changed_records(client, spec, window, now):
+        drift.note(SOURCE, spec.name, records, expected_fields(spec))
         models, rejected = validate_records(records, spec.model, SOURCE, spec.name, now)
         yield to_table(models, spec.model)
         yielded = True
@@ -126,8 +131,17 @@ def _from_list(
         del created["gte"]
     params = {"created": created, **dict(spec.list_params)}
     snapshot_at = int(now.timestamp())
+    keep_raw = RECORD_JSON in spec.model.model_fields
     for page in list_pages(client, spec.service, params, spec.name):
-        yield [{**item, "snapshot_at": snapshot_at, "deleted": False} for item in page]
+        yield [
+            {
+                **item,
+                "snapshot_at": snapshot_at,
+                "deleted": False,
+                **({RECORD_JSON: to_json(item).decode()} if keep_raw else {}),
+            }
+            for item in page
+        ]
 
 
 def _from_events(
@@ -136,6 +150,7 @@ def _from_events(
     """The newest snapshot of each object that an event in `window` carried."""
     params = {"types": list(spec.event_types), "created": _created_filter(window)}
     seen: set[str] = set()  # ids only: events come newest first, so the first is the latest
+    keep_raw = RECORD_JSON in spec.model.model_fields
     for page in list_pages(client, "events", params, spec.name):
         records = []
         for event in page:
@@ -148,6 +163,7 @@ def _from_events(
                     **item,
                     "snapshot_at": event["created"],
                     "deleted": bool(item.get("deleted")) or event["type"].endswith(".deleted"),
+                    **({RECORD_JSON: to_json(item).decode()} if keep_raw else {}),
                 }
             )
         yield records

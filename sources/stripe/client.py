@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,12 +15,14 @@ from tenacity import (
     wait_exponential,
 )
 
+from sources.drift import model_inputs
 from sources.errors import SourceError, transient_status
 from sources.stripe.settings import (
     MAX_NETWORK_RETRIES,
     MAX_RETRY_AFTER_SECONDS,
     PAGE_SIZE,
     RATE_LIMIT_RETRIES,
+    StripeResource,
 )
 
 if TYPE_CHECKING:  # the SDK is imported where a client is built or called, never at load
@@ -41,6 +44,18 @@ def build_client(api_key: str, base_url: str) -> stripe.StripeClient:
         base_addresses={"api": base_url},
         max_network_retries=MAX_NETWORK_RETRIES,
     )
+
+
+@functools.cache
+def expected_fields(spec: StripeResource) -> dict[str, None]:
+    """The fields a `spec` object may carry without being drift: what its model reads, and
+    every field the SDK's class for it documents (`stripe.Charge`'s annotations)."""
+    import stripe
+
+    documented: set[str] = set()
+    for cls in getattr(stripe, spec.sdk_class).__mro__:
+        documented.update(getattr(cls, "__annotations__", {}))
+    return dict.fromkeys(sorted(documented | model_inputs(spec.model)))
 
 
 def _wait_for_retry_after(state: RetryCallState) -> float:

@@ -4,7 +4,9 @@ Money stays in minor units (`amount` in cents for usd) beside its `currency`; ti
 epoch seconds and become UTC datetimes. Nested Stripe objects are flattened to the few fields we
 use (`AliasPath`); free-form maps (`metadata`) are JSON text. Every model carries `snapshot_at`
 (when this version of the object was current: the event's time, or the time it was listed) and
-`deleted`, so staging can keep the latest version of each object.
+`deleted`, so staging can keep the latest version of each object. The money records (charges,
+refunds, disputes, invoices, balance transactions, payouts) keep the object as received too
+(`KeptRaw.record_json`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
-from sources.field_types import JsonText
+from sources.field_types import JsonText, KeptRaw
 
 
 class StripeRecord(BaseModel):
@@ -69,7 +71,7 @@ class Price(StripeRecord):
     metadata: JsonText | None = None
 
 
-class Charge(StripeRecord):
+class Charge(KeptRaw, StripeRecord):
     amount: int = Field(description="Amount charged, minor units")
     amount_captured: int = 0
     amount_refunded: int = Field(0, description="Amount refunded so far, minor units")
@@ -99,7 +101,7 @@ class Charge(StripeRecord):
     metadata: JsonText | None = None
 
 
-class Refund(StripeRecord):
+class Refund(KeptRaw, StripeRecord):
     amount: int = Field(description="Amount refunded, minor units")
     currency: str
     charge: str | None = None
@@ -110,7 +112,7 @@ class Refund(StripeRecord):
     metadata: JsonText | None = None
 
 
-class Invoice(StripeRecord):
+class Invoice(KeptRaw, StripeRecord):
     customer: str | None = None
     customer_email: str | None = None
     status: str | None = Field(None, description="draft, open, paid, uncollectible or void")
@@ -152,7 +154,7 @@ class Subscription(StripeRecord):
     metadata: JsonText | None = None
 
 
-class BalanceTransaction(StripeRecord):
+class BalanceTransaction(KeptRaw, StripeRecord):
     amount: int = Field(description="Gross amount in the balance currency, minor units")
     fee: int = Field(description="Stripe fees, minor units")
     net: int = Field(description="amount - fee, minor units")
@@ -167,7 +169,7 @@ class BalanceTransaction(StripeRecord):
     fee_details: JsonText | None = None
 
 
-class Payout(StripeRecord):
+class Payout(KeptRaw, StripeRecord):
     amount: int = Field(description="Amount paid out, minor units")
     currency: str
     status: str
@@ -180,7 +182,7 @@ class Payout(StripeRecord):
     description: str | None = None
 
 
-class Dispute(StripeRecord):
+class Dispute(KeptRaw, StripeRecord):
     """A cardholder's dispute of a charge: an inquiry, or a chargeback that takes the money back
     until the bank decides. What it moved is in the balance transactions whose `source` it is."""
 

@@ -24,6 +24,9 @@ class StripeResource:
     service: str  # attribute of `StripeClient.v1`
     model: type[BaseModel]
     event_types: tuple[str, ...] = ()  # empty: immutable, listed by `created` only
+    # the SDK's class of the object (`stripe.Charge`): its annotations are the fields Stripe
+    # documents for it at the SDK's API version, which the drift check expects
+    sdk_class: str = ""
     list_params: tuple[tuple[str, str], ...] = ()
     # Reference objects (customers, the catalogue, subscriptions) made before `start_date` are
     # still bought, billed and joined to, so the first run lists all of them.
@@ -37,6 +40,7 @@ RESOURCES: tuple[StripeResource, ...] = (
         models.Customer,
         ("customer.created", "customer.updated", "customer.deleted"),
         full_history=True,
+        sdk_class="Customer",
     ),
     StripeResource(
         "products",
@@ -44,6 +48,7 @@ RESOURCES: tuple[StripeResource, ...] = (
         models.Product,
         ("product.created", "product.updated", "product.deleted"),
         full_history=True,
+        sdk_class="Product",
     ),
     StripeResource(
         "prices",
@@ -51,6 +56,7 @@ RESOURCES: tuple[StripeResource, ...] = (
         models.Price,
         ("price.created", "price.updated", "price.deleted"),
         full_history=True,
+        sdk_class="Price",
     ),
     StripeResource(
         "charges",
@@ -65,9 +71,14 @@ RESOURCES: tuple[StripeResource, ...] = (
             "charge.refunded",
             "charge.updated",
         ),
+        sdk_class="Charge",
     ),
     StripeResource(
-        "refunds", "refunds", models.Refund, ("refund.created", "refund.updated", "refund.failed")
+        "refunds",
+        "refunds",
+        models.Refund,
+        ("refund.created", "refund.updated", "refund.failed"),
+        sdk_class="Refund",
     ),
     StripeResource(
         "invoices",
@@ -84,6 +95,7 @@ RESOURCES: tuple[StripeResource, ...] = (
             "invoice.voided",
             "invoice.deleted",
         ),
+        sdk_class="Invoice",
     ),
     StripeResource(
         "subscriptions",
@@ -99,6 +111,7 @@ RESOURCES: tuple[StripeResource, ...] = (
         # Stripe leaves canceled subscriptions out of the list unless asked for all.
         list_params=(("status", "all"),),
         full_history=True,
+        sdk_class="Subscription",
     ),
     StripeResource(
         "disputes",
@@ -111,12 +124,19 @@ RESOURCES: tuple[StripeResource, ...] = (
             "charge.dispute.funds_withdrawn",
             "charge.dispute.funds_reinstated",
         ),
+        sdk_class="Dispute",
     ),
-    StripeResource("balance_transactions", "balance_transactions", models.BalanceTransaction),
+    StripeResource(
+        "balance_transactions",
+        "balance_transactions",
+        models.BalanceTransaction,
+        sdk_class="BalanceTransaction",
+    ),
     StripeResource(
         "payouts",
         "payouts",
         models.Payout,
         ("payout.created", "payout.updated", "payout.paid", "payout.failed", "payout.canceled"),
+        sdk_class="Payout",
     ),
 )

@@ -235,7 +235,7 @@ def test_a_clock_and_faults_given_at_start_hold_from_the_first_request() -> None
 
 def test_bad_faults_or_time_stop_the_emulator_with_one_line() -> None:
     for flag, value, said in (
-        ("--faults", '[{"count": 1}]', "a fault needs a status, a delay or malformed"),
+        ("--faults", '[{"count": 1}]', "a fault needs a status, a delay, malformed or new_field"),
         ("--now", "next tuesday", "not epoch seconds or an ISO time"),
     ):
         done = subprocess.run(

@@ -170,6 +170,11 @@ def test_first_run_backfills_in_31_day_searches_of_500_row_pages(
     assert len(expected) > 1000
     assert raw_ids(platform_env) == sorted(expected)
     assert summary.rows["transactions"] == len(expected)
+    # every field PayPal sent is one its SDK documents: no drift reported
+    assert summary.undeclared == {}
+    # each transaction keeps its object as received, to backfill a field modelled later
+    kept = raw(platform_env, "SELECT transaction_id, record_json FROM raw.paypal__transactions")
+    assert all(json.loads(j)["transaction_info"]["transaction_id"] == i for i, j in kept)
 
     queries = searches(paypal_api)
     ranges = {(q["start_date"], q["end_date"]) for q in queries}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 import subprocess
@@ -22,6 +24,7 @@ from destinations.settings import PROJECT_ROOT
 from sandbox.org import build_org, utc_date
 from sandbox.process import run_emulator
 from sources.clock import nightly_run_at
+from sources.field_types import RECORD_JSON
 from sources.rejects import validate_records
 from sources.stripe import stripe_source
 from sources.stripe.settings import RESOURCES
@@ -147,15 +150,20 @@ def test_every_row_and_type_in_the_lake_equals_what_the_sdks_objects_give(
             **dict(spec.list_params),
         }
         objects = getattr(client.v1, spec.service).list(params=params).auto_paging_iter()
-        records = [
-            {**item.to_dict(), "snapshot_at": snapshot_at, "deleted": False} for item in objects
-        ]
+        as_dicts = [item.to_dict() for item in objects]
+        records = [{**item, "snapshot_at": snapshot_at, "deleted": False} for item in as_dicts]
         models, rejected = validate_records(records, spec.model, "stripe", spec.name, NOW)
         assert not rejected, spec.name
         expected = to_table(models, spec.model).sort_by("id")
+        modelled = [name for name in expected.column_names if name != RECORD_JSON]
         loaded = lake.select(expected.column_names).sort_by("id")
         assert loaded.schema == expected.schema, spec.name
-        assert loaded.to_pylist() == expected.to_pylist(), spec.name
+        assert loaded.select(modelled).to_pylist() == expected.select(modelled).to_pylist()
+        if RECORD_JSON in lake.column_names:  # the object as received is the SDK's object
+            kept = {row["id"]: json.loads(row[RECORD_JSON]) for row in lake.to_pylist()}
+            # (the SDK turns decimal strings, `unit_amount_decimal`, into Decimals)
+            sent = [json.loads(json.dumps(item, default=str)) for item in as_dicts]
+            assert kept == {item["id"]: item for item in sent}, spec.name
 
 
 def test_money_stays_in_minor_units_with_its_currency(
@@ -489,3 +497,44 @@ def test_a_dispute_comes_back_at_each_step_and_its_money_on_the_days_it_moved(
         platform_env, f"SELECT count(*) FROM raw.stripe__charges WHERE id = '{charge_id}'"
     )
     assert charges[0][0] >= 1  # the disputed charge, loaded weeks before, joins
+
+
+def test_a_field_stripe_adds_is_reported_once_and_kept_in_the_lake(
+    stripe_api: Any, platform_env: PlatformPaths, caplog: pytest.LogCaptureFixture
+) -> None:
+    """API drift: Stripe starts sending a field on charges. The load names it once, with a charge
+    that carried it and never its value, in the log and the summary; every other table reports
+    nothing (what the SDK documents is not drift); and the charge's object as received is in the
+    lake, so the field can be modelled and backfilled from there."""
+    stripe_api.set_faults(path="/v1/charges", new_field="risk_tier", count=1)
+    with caplog.at_level(logging.WARNING, logger="sources.drift"):
+        summary = load_day(stripe_api, FIRST_DAY)
+
+    assert list(summary.undeclared) == ["charges"]
+    ((field, record_id),) = summary.undeclared["charges"].items()
+    assert field == "risk_tier"
+    assert record_id is not None
+    assert record_id.startswith("ch_")
+    lines = [r.getMessage() for r in caplog.records if r.name == "sources.drift"]
+    assert lines == [
+        "stripe.charges: the API sent 1 field the model does not declare: risk_tier "
+        f"(e.g. in record {record_id})"
+    ]
+    assert f"drift: {lines[0]}" in summary.render()
+    assert "sandbox drift fault" not in caplog.text + summary.render()  # names, never values
+
+    # the object as received, in the lake: the new field, and the columns as modelled
+    (kept,) = raw(
+        platform_env,
+        f"SELECT record_json, amount, currency FROM raw.stripe__charges WHERE id = '{record_id}'",
+    )
+    received = json.loads(kept[0])
+    assert received["risk_tier"] == {"added_by": "sandbox drift fault"}
+    assert (received["amount"], received["currency"]) == kept[1:]
+    # money records keep their objects; the others do not
+    for spec in RESOURCES:
+        columns = {row[0] for row in raw(platform_env, f"DESCRIBE raw.stripe__{spec.name}")}
+        assert ("record_json" in columns) == (
+            spec.name
+            in {"charges", "refunds", "disputes", "invoices", "balance_transactions", "payouts"}
+        ), spec.name

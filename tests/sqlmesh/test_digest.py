@@ -25,7 +25,7 @@ def test_the_digest_says_what_the_marts_say_of_the_day(payments_loaded: Payments
 
     truth = Truth(sandbox_org(), int(payments_loaded.now.timestamp())).revenue_daily(last)
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    for (day, _, _, currency), (sales, gross, _, refunds) in truth.items():
+    for (day, _, _, currency), (sales, gross, _, refunds, *_disputes) in truth.items():
         if day == last:
             totals[currency][0] += gross
             totals[currency][1] += refunds
