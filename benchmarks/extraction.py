@@ -68,6 +68,7 @@ def ours(name: str, base_url: str, day: date) -> int:
 def plain_stripe(base_url: str, day: date) -> int:
     import stripe
 
+    from sources.stripe.client import sdk_service
     from sources.stripe.settings import RESOURCES
 
     client = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": base_url})
@@ -75,7 +76,7 @@ def plain_stripe(base_url: str, day: date) -> int:
     rows = 0
     for spec in RESOURCES:
         params = {"limit": 100, **dict(spec.list_params)}
-        for item in getattr(client.v1, spec.service).list(params=params).auto_paging_iter():
+        for item in sdk_service(client, spec.service).list(params=params).auto_paging_iter():
             item.to_dict()
             rows += 1
     return rows

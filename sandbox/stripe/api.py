@@ -20,6 +20,7 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "balance_transactions": ("balance_transaction", ("type", "source", "currency")),
     "payouts": ("payout", ("status", "destination")),
     "disputes": ("dispute", ("charge", "payment_intent")),
+    "radar/early_fraud_warnings": ("radar.early_fraud_warning", ("charge", "payment_intent")),
     "events": ("event", ("type", "types", "delivery_success")),
 }
 _SUBSCRIPTION_STATUSES = (
@@ -49,11 +50,11 @@ class StripeApi:
         self.indexes["event"] = SortedIndex(data.events)
 
     def is_list(self, path: str) -> bool:
-        parts = path.strip("/").split("/")
+        parts = _parts(path)
         return len(parts) == 2 and parts[0] == "v1" and parts[1] in RESOURCES
 
     def get(self, path: str, query: dict[str, Any], now: int) -> dict[str, Any]:
-        parts = path.strip("/").split("/")
+        parts = _parts(path)
         if len(parts) in (2, 3) and parts[0] == "v1" and parts[1] in RESOURCES:
             if len(parts) == 2:
                 return self.list(parts[1], query, now)
@@ -130,6 +131,14 @@ class StripeApi:
             return o.visible(now) and all(check(o) for check in checks)
 
         return keep
+
+
+def _parts(path: str) -> list[str]:
+    """`/v1/<resource>[/<id>]`, a namespaced resource (`radar/early_fraud_warnings`) as one."""
+    parts = path.strip("/").split("/")
+    if len(parts) >= 3 and parts[1] == "radar":
+        parts[1:3] = [f"{parts[1]}/{parts[2]}"]
+    return parts
 
 
 def _field_equals(key: str, expected: Any, now: int) -> Callable[[StripeObject], bool]:

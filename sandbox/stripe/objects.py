@@ -55,6 +55,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "balance_transaction": shapes.BALANCE_TRANSACTION,
     "payout": shapes.PAYOUT,
     "dispute": shapes.DISPUTE,
+    "radar.early_fraud_warning": shapes.EARLY_FRAUD_WARNING,
 }
 # Parsing a JSON string is the cheapest way to get a fresh deep copy of a template.
 
@@ -723,6 +724,51 @@ class _StripeBuilder:
         self.charge_bts.append((at, sign * amount - fee, at))
         return bt.obj.snapshot()
 
+    def build_early_fraud_warnings(self, charges: dict[str, _Pending]) -> None:
+        """Card networks' early warnings of fraud (Stripe Radar): most fraudulent disputes are
+        preceded by one a few days before they open, and a few charges get one and are never
+        disputed. A warning stops being actionable once its charge is disputed.
+
+        Drawn from a stream of their own, so every other object is as it was without them."""
+        rng = random.Random(f"early_fraud_warnings:{self.seed}:{self.org.volume}")
+        disputed = {d.purchase_id: d for d in self.org.disputes}
+        for p in self.org.purchases:
+            charge = charges.get(p.id)
+            if charge is None or p.status != "paid":
+                continue
+            dispute = disputed.get(p.id)
+            if dispute is not None and dispute.reason == "fraudulent":
+                if rng.random() >= 0.7:
+                    continue
+                latest = dispute.opened_at - 3600
+                at = max(p.at + 3600, latest - rng.randint(1, 5) * DAY + rng.randrange(DAY))
+                at = min(at, latest)
+            elif dispute is None and rng.random() < 0.005:
+                at = p.at + rng.randint(2, 20) * DAY + rng.randrange(DAY)
+            else:
+                continue
+            if at >= self.org.end_epoch:
+                continue
+            fraud_type = rng.choices(
+                ("made_with_stolen_card", "unauthorized_use_of_card", "card_never_received"),
+                weights=(50, 40, 10),
+            )[0]
+            warning = self.add(
+                "radar.early_fraud_warning",
+                self.id("issfr", "early_fraud_warning", p.id),
+                at,
+                {"actionable": True, "charge": charge.obj.id, "fraud_type": fraud_type},
+                ("radar.early_fraud_warning.created",),
+            )
+            if dispute is not None:
+                warning.changes.append(
+                    (
+                        dispute.opened_at,
+                        {"actionable": False},
+                        ("radar.early_fraud_warning.updated",),
+                    )
+                )
+
     # --- subscriptions and invoices --------------------------------------------------
 
     def build_subscriptions(
@@ -1054,6 +1100,7 @@ class _StripeBuilder:
                 charges[p.id] = self.charge(p, _describe(item, p))
         self.build_refunds(charges)
         self.build_disputes(charges)
+        self.build_early_fraud_warnings(charges)
         self.build_payouts()
         return self._finish()
 

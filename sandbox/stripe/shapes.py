@@ -563,3 +563,13 @@ DISPUTE: dict[str, Any] = {
     "status": "needs_response",
     "enhanced_eligibility_types": [],
 }
+
+EARLY_FRAUD_WARNING: dict[str, Any] = {
+    "actionable": True,
+    "charge": "",
+    "created": 0,
+    "fraud_type": "misc",
+    "id": "",
+    "livemode": False,
+    "object": "radar.early_fraud_warning",
+}

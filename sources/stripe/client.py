@@ -53,7 +53,8 @@ def expected_fields(spec: StripeResource) -> dict[str, None]:
     import stripe
 
     documented: set[str] = set()
-    for cls in getattr(stripe, spec.sdk_class).__mro__:
+    sdk_class = functools.reduce(getattr, spec.sdk_class.split("."), stripe)  # radar.EarlyFraud..
+    for cls in sdk_class.__mro__:
         documented.update(getattr(cls, "__annotations__", {}))
     return dict.fromkeys(sorted(documented | model_inputs(spec.model)))
 
@@ -112,6 +113,12 @@ def call_with_retries(call: Callable[[], T], resource: str) -> T:
         ) from None
 
 
+def sdk_service(client: stripe.StripeClient, service: str) -> Any:
+    """The SDK's own service for `service` (`client.v1.radar.early_fraud_warnings`), for reading
+    objects the SDK's way (tests and benchmarks hold the source to it)."""
+    return functools.reduce(getattr, service.split("."), client.v1)
+
+
 def list_pages(
     client: stripe.StripeClient, service: str, params: Mapping[str, Any], resource: str
 ) -> Iterator[list[dict[str, Any]]]:
@@ -122,7 +129,7 @@ def list_pages(
     a dict cost five times the HTTP and JSON of the page. Paging is Stripe's `starting_after`,
     as the SDK's own `next_page` does it.
     """
-    path = f"/v1/{service}"
+    path = f"/v1/{service.replace('.', '/')}"  # radar.early_fraud_warnings: a namespace
     query = {**params, "limit": PAGE_SIZE}
     while True:
         page = _get(client, path, query, resource)

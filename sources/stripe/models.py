@@ -211,3 +211,15 @@ class Dispute(KeptRaw, StripeRecord):
         None, validation_alias=AliasPath("evidence_details", "submission_count")
     )
     metadata: JsonText | None = None
+
+
+class EarlyFraudWarning(StripeRecord):
+    """A card network's early warning that a charge was fraudulent (Stripe Radar), often days
+    before the cardholder disputes it: refunding the charge then avoids the dispute and its fee."""
+
+    charge: str = Field(description="The charge warned about")
+    payment_intent: str | None = None
+    fraud_type: str = Field(
+        description="made_with_stolen_card, unauthorized_use_of_card, card_never_received, ..."
+    )
+    actionable: bool = Field(description="False once the charge is refunded or disputed")

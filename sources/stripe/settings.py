@@ -21,7 +21,7 @@ class StripeResource:
     """One table: the SDK service that lists it, its model, and the events that change it."""
 
     name: str
-    service: str  # attribute of `StripeClient.v1`
+    service: str  # attribute (path) of `StripeClient.v1`: "charges", "radar.early_fraud_warnings"
     model: type[BaseModel]
     event_types: tuple[str, ...] = ()  # empty: immutable, listed by `created` only
     # the SDK's class of the object (`stripe.Charge`): its annotations are the fields Stripe
@@ -125,6 +125,13 @@ RESOURCES: tuple[StripeResource, ...] = (
             "charge.dispute.funds_reinstated",
         ),
         sdk_class="Dispute",
+    ),
+    StripeResource(
+        "early_fraud_warnings",
+        "radar.early_fraud_warnings",
+        models.EarlyFraudWarning,
+        ("radar.early_fraud_warning.created", "radar.early_fraud_warning.updated"),
+        sdk_class="radar.EarlyFraudWarning",
     ),
     StripeResource(
         "balance_transactions",

@@ -27,6 +27,7 @@ ID_PREFIX = {
     "balance_transaction": r"txn_[0-9A-Za-z]{24}",
     "payout": r"po_[0-9A-Za-z]{24}",
     "dispute": r"dp_[0-9A-Za-z]{24}",
+    "radar.early_fraud_warning": r"issfr_[0-9A-Za-z]{24}",
     "event": r"evt_[0-9A-Za-z]{24}",
 }
 # Free-form maps whose keys are ours, not Stripe's schema.
@@ -241,6 +242,8 @@ def test_events_show_the_object_as_it_was(data: StripeData) -> None:
         "charge.dispute.closed",
         "charge.dispute.funds_withdrawn",
         "charge.dispute.funds_reinstated",
+        "radar.early_fraud_warning.created",
+        "radar.early_fraud_warning.updated",
     }
     assert not any(t.startswith("balance_transaction") for t in types)
     for event in data.events[::7]:

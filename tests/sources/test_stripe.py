@@ -27,6 +27,7 @@ from sources.clock import nightly_run_at
 from sources.field_types import RECORD_JSON
 from sources.rejects import validate_records
 from sources.stripe import stripe_source
+from sources.stripe.client import sdk_service
 from sources.stripe.settings import RESOURCES
 from sources.tables import to_table
 from tests.cli_runs import assert_nowhere_on_disk, run_module, stderr_lines
@@ -98,7 +99,7 @@ def listed_ids(client: stripe.StripeClient, service: str, created: dict[str, int
     params: dict[str, Any] = {"limit": 100, "created": created}
     if service == "subscriptions":
         params["status"] = "all"
-    pages = getattr(client.v1, service).list(params=params)
+    pages = sdk_service(client, service).list(params=params)
     return sorted(item.id for item in pages.auto_paging_iter())
 
 
@@ -149,7 +150,7 @@ def test_every_row_and_type_in_the_lake_equals_what_the_sdks_objects_give(
             "created": {"lt": day_end(FIRST_DAY)} if spec.full_history else since_start,
             **dict(spec.list_params),
         }
-        objects = getattr(client.v1, spec.service).list(params=params).auto_paging_iter()
+        objects = sdk_service(client, spec.service).list(params=params).auto_paging_iter()
         as_dicts = [item.to_dict() for item in objects]
         records = [{**item, "snapshot_at": snapshot_at, "deleted": False} for item in as_dicts]
         models, rejected = validate_records(records, spec.model, "stripe", spec.name, NOW)
