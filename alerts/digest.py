@@ -21,8 +21,9 @@ from destinations.settings import WarehouseSettings, warehouse_settings
 Query = Callable[[str, date | None], list[tuple[Any, ...]]]
 
 REVENUE = (
-    "SELECT currency, SUM(gross), SUM(refunds), SUM(transactions) FROM {marts}.revenue_daily "
-    "WHERE day = {day} GROUP BY currency ORDER BY currency"
+    "SELECT currency, SUM(gross), SUM(refunds), SUM(transactions), SUM(disputes), "
+    "SUM(disputed) FROM {marts}.revenue_daily WHERE day = {day} GROUP BY currency "
+    "ORDER BY currency"
 )
 ADS = (
     "SELECT reporting_currency, SUM(spend), SUM(attributed_revenue), SUM(orders) "
@@ -43,12 +44,18 @@ def _money(value: Any) -> str:
     return f"{Decimal(value or 0):,.2f}"
 
 
+def _chargebacks(count: int) -> str:
+    return f"{count} chargeback" if count == 1 else f"{count} chargebacks"
+
+
 def mart_lines(query: Query, day: date) -> list[str]:
     """One line per mart about `day` (the snapshot marts: as of their newest read)."""
     lines = []
     parts = [
         f"{currency.upper()} {_money(gross)} gross, {_money(refunds)} refunded, {count} sales"
-        for currency, gross, refunds, count in query(REVENUE, day)
+        # a chargeback takes money back weeks after the sale: worth a word on its day
+        + (f", {_money(disputed)} disputed ({_chargebacks(disputes)})" if disputes else "")
+        for currency, gross, refunds, count, disputes, disputed in query(REVENUE, day)
     ]
     lines.append("revenue: " + ("; ".join(parts) or "no sales"))
     parts = [
