@@ -20,6 +20,7 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "balance_transactions": ("balance_transaction", ("type", "source", "currency")),
     "payouts": ("payout", ("status", "destination")),
     "disputes": ("dispute", ("charge", "payment_intent")),
+    "payment_intents": ("payment_intent", ("customer",)),
     "radar/early_fraud_warnings": ("radar.early_fraud_warning", ("charge", "payment_intent")),
     "events": ("event", ("type", "types", "delivery_success")),
 }

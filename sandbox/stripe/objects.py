@@ -56,6 +56,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "payout": shapes.PAYOUT,
     "dispute": shapes.DISPUTE,
     "radar.early_fraud_warning": shapes.EARLY_FRAUD_WARNING,
+    "payment_intent": shapes.PAYMENT_INTENT,
 }
 # Parsing a JSON string is the cheapest way to get a fresh deep copy of a template.
 
@@ -499,7 +500,9 @@ class _StripeBuilder:
                     "type": "issuer_declined",
                 },
             )
+            self._payment_intent(p, fields, ch_id)
             return self.add("charge", ch_id, p.at, fields, ("charge.failed",), request=True)
+        self._payment_intent(p, fields, ch_id)
         txn = self.id("txn", "charge", p.id)
         fields["balance_transaction"] = txn
         charge = self.add("charge", ch_id, p.at, fields, ("charge.succeeded",), request=True)
@@ -510,6 +513,36 @@ class _StripeBuilder:
                 (shipped, {"metadata": {"fulfilment": "shipped"}}, ("charge.updated",))
             )
         return charge
+
+    def _payment_intent(self, p: Purchase, charge: dict[str, Any], ch_id: str) -> None:
+        """The PaymentIntent the charge was made through: confirmed at once, so created with its
+        charge, succeeded or back to `requires_payment_method` with the card's decline."""
+        paid = p.status == "paid"
+        pi_id = charge["payment_intent"]
+        fields: dict[str, Any] = {
+            "amount": p.amount,
+            "amount_received": p.amount if paid else 0,
+            "automatic_payment_methods": {"enabled": True},
+            "client_secret": f"{pi_id}_secret_{self.token('secret', p.id, length=25)}",
+            "currency": p.currency,
+            "customer": charge["customer"],
+            "description": charge["description"],
+            "latest_charge": ch_id,
+            "metadata": {
+                key: value
+                for key, value in charge["metadata"].items()
+                if key in ("org_purchase_id", "kind", "sku", "invoice", "subscription")
+            },
+            "payment_method": charge["payment_method"],
+            "receipt_email": charge["receipt_email"],
+            "status": "succeeded" if paid else "requires_payment_method",
+        }
+        events: tuple[str, ...] = ("payment_intent.created", "payment_intent.succeeded")
+        if not paid:
+            # (the decline's code and message are on the charge: failure_code, failure_message)
+            fields["last_payment_error"] = {"type": "card_error"}
+            events = ("payment_intent.created", "payment_intent.payment_failed")
+        self.add("payment_intent", pi_id, p.at, fields, events, request=True)
 
     def _charge_bt(
         self, txn: str, charge: _Pending, p: Purchase, description: str, card_country: str

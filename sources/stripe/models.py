@@ -223,3 +223,27 @@ class EarlyFraudWarning(StripeRecord):
         description="made_with_stolen_card, unauthorized_use_of_card, card_never_received, ..."
     )
     actionable: bool = Field(description="False once the charge is refunded or disputed")
+
+
+class PaymentIntent(StripeRecord):
+    """How a payment was asked for and how it went: one per checkout or invoice payment, with
+    its latest charge (a declined card leaves it `requires_payment_method`)."""
+
+    amount: int = Field(description="Amount to collect, minor units")
+    amount_received: int = Field(0, description="Amount collected, minor units")
+    currency: str
+    status: str = Field(
+        description="requires_payment_method, requires_confirmation, requires_action, "
+        "processing, requires_capture, canceled or succeeded"
+    )
+    customer: str | None = None
+    description: str | None = None
+    latest_charge: str | None = None
+    payment_method: str | None = None
+    capture_method: str | None = None
+    canceled_at: datetime | None = None
+    cancellation_reason: str | None = None
+    last_payment_error_type: str | None = Field(
+        None, validation_alias=AliasPath("last_payment_error", "type")
+    )
+    metadata: JsonText | None = None

@@ -127,6 +127,22 @@ RESOURCES: tuple[StripeResource, ...] = (
         sdk_class="Dispute",
     ),
     StripeResource(
+        "payment_intents",
+        "payment_intents",
+        models.PaymentIntent,
+        (
+            "payment_intent.created",
+            "payment_intent.succeeded",
+            "payment_intent.payment_failed",
+            "payment_intent.processing",
+            "payment_intent.requires_action",
+            "payment_intent.canceled",
+            "payment_intent.amount_capturable_updated",
+            "payment_intent.partially_funded",
+        ),
+        sdk_class="PaymentIntent",
+    ),
+    StripeResource(
         "early_fraud_warnings",
         "radar.early_fraud_warnings",
         models.EarlyFraudWarning,

@@ -28,6 +28,7 @@ ID_PREFIX = {
     "payout": r"po_[0-9A-Za-z]{24}",
     "dispute": r"dp_[0-9A-Za-z]{24}",
     "radar.early_fraud_warning": r"issfr_[0-9A-Za-z]{24}",
+    "payment_intent": r"pi_[0-9A-Za-z]{24}",
     "event": r"evt_[0-9A-Za-z]{24}",
 }
 # Free-form maps whose keys are ours, not Stripe's schema.
@@ -244,6 +245,9 @@ def test_events_show_the_object_as_it_was(data: StripeData) -> None:
         "charge.dispute.funds_reinstated",
         "radar.early_fraud_warning.created",
         "radar.early_fraud_warning.updated",
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
     }
     assert not any(t.startswith("balance_transaction") for t in types)
     for event in data.events[::7]:

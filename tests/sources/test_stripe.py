@@ -532,6 +532,15 @@ def test_a_field_stripe_adds_is_reported_once_and_kept_in_the_lake(
     received = json.loads(kept[0])
     assert received["risk_tier"] == {"added_by": "sandbox drift fault"}
     assert (received["amount"], received["currency"]) == kept[1:]
+    # a PaymentIntent's client_secret (the key a browser confirms it with) reaches no column
+    intents = pa.concat_tables(
+        pq.read_table(file)
+        for file in (platform_env.lake / "stripe" / "payment_intents").rglob("*.parquet")
+    )
+    assert intents.num_rows > 0
+    for column in intents.columns:
+        if pa.types.is_string(column.type):
+            assert not any("_secret_" in (value or "") for value in column.to_pylist())
     # money records keep their objects; the others do not
     for spec in RESOURCES:
         columns = {row[0] for row in raw(platform_env, f"DESCRIBE raw.stripe__{spec.name}")}
