@@ -954,8 +954,7 @@ class _Builder:
         """About one Stripe payment in a hundred, never refunded, is disputed 10-60 days later.
 
         Drawn from a stream of their own, so that adding them left every other part of the
-        organisation as it was. Only Stripe's payments for now: PayPal's emulator does not serve
-        disputes yet.
+        organisation as it was. PayPal's come after (`_paypal_disputes`).
         """
         rng = random.Random(f"disputes:{self.seed}:{self.volume}:{self.start}:{self.end}")
         refunded = {r.purchase_id for r in org.refunds}
@@ -1010,7 +1009,55 @@ class _Builder:
                     closed_at=closed_at,
                 )
             )
+        n = self._paypal_disputes(org, refunded, n)
         org.disputes.sort(key=lambda d: (d.opened_at, d.id))
+
+    def _paypal_disputes(self, org: Organisation, refunded: set[str], n: int) -> int:
+        """About one PayPal payment in a hundred, never refunded, is disputed 5-45 days later:
+        most through PayPal itself (an inquiry, which PayPal decides for one side or the other),
+        some by the card's bank (a chargeback). From a stream of their own, numbered after
+        Stripe's, so Stripe's disputes are as they were."""
+        rng = random.Random(f"paypal-disputes:{self.seed}:{self.volume}:{self.start}:{self.end}")
+        for p in sorted(org.purchases, key=lambda p: (p.at, p.id)):
+            if p.status != "paid" or p.processor != "paypal" or p.id in refunded:
+                continue
+            if rng.random() >= 0.01:
+                continue
+            opened_at = p.at + rng.randint(5, 45) * DAY + rng.randrange(DAY)
+            if opened_at >= self.end_epoch:
+                continue
+            reason: DisputeReason = rng.choices(
+                (
+                    "product_not_received",
+                    "fraudulent",
+                    "duplicate",
+                    "subscription_canceled",
+                    "general",
+                ),
+                weights=(45, 25, 10, 5, 15),
+            )[0]
+            chargeback = rng.random() < 0.35
+            answered = opened_at + rng.randint(1, 8) * DAY + rng.randrange(DAY)
+            decided = opened_at + rng.randint(10 if not chargeback else 30, 60) * DAY
+            outcome: Literal["won", "lost"] = "won" if rng.random() < 0.45 else "lost"
+            evidence_at = answered if answered < self.end_epoch else None
+            closed_at = decided if decided < self.end_epoch else None
+            n += 1
+            org.disputes.append(
+                Dispute(
+                    id=f"DSP{n:05d}",
+                    purchase_id=p.id,
+                    amount=p.amount,
+                    currency=p.currency,
+                    opened_at=opened_at,
+                    reason=reason,
+                    kind="chargeback" if chargeback else "inquiry",
+                    evidence_at=evidence_at,
+                    outcome=outcome if closed_at is not None else None,
+                    closed_at=closed_at,
+                )
+            )
+        return n
 
     def _enrolments(self, org: Organisation) -> None:
         full_refunds = {r.purchase_id: r.at for r in org.refunds}

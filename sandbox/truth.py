@@ -276,7 +276,8 @@ class Truth:
                 totals.refunds += amount
         for dispute in org.disputes:
             disputed = org_purchase(org, dispute.purchase_id)
-            if dispute.kind != "chargeback":
+            # PayPal's ledger does not move money for its disputes yet (sandbox/paypal/disputes)
+            if dispute.kind != "chargeback" or disputed.processor != "stripe":
                 continue
             if dispute.opened_at < self.now and utc_date(dispute.opened_at) <= last:
                 totals, amount = settled_row(

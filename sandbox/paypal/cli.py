@@ -13,7 +13,10 @@ from sandbox.paypal.server import (
 )
 from sandbox.serve import arm_faults, org_options, serve_until_stopped
 
-HELP = "PayPal API (OAuth client credentials, Transaction Search: transactions and balances)"
+HELP = (
+    "PayPal API (OAuth client credentials, Transaction Search: transactions and balances; "
+    "Disputes: list and show)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

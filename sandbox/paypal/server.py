@@ -21,6 +21,7 @@ from sandbox.control import Clock, FaultBook, RequestLog
 from sandbox.http import Answer, EmulatorHandler, EmulatorServer, retry_after_header, serving
 from sandbox.org import FIRST_DAY, LAST_DAY, build_org
 from sandbox.paypal.api import DEFAULT_RESULT_CAP, DOCS, PaypalApi, PaypalError
+from sandbox.paypal.disputes import DISPUTES_PATH, PaypalDisputes
 from sandbox.paypal.ledger import Ledger, transaction_id
 
 DEFAULT_CLIENT_ID = "sandbox-paypal-client"
@@ -31,7 +32,8 @@ BALANCES_PATH = "/v1/reporting/balances"
 TOKEN_PATH = "/v1/oauth2/token"
 SCOPES = (
     "https://uri.paypal.com/services/reporting/search/read "
-    "https://uri.paypal.com/services/reporting/balances/read"
+    "https://uri.paypal.com/services/reporting/balances/read "
+    "https://uri.paypal.com/services/disputes/read-seller"
 )
 
 
@@ -56,7 +58,9 @@ class PaypalEmulator:
         self.client_id = client_id
         self.client_secret = client_secret
         self.clock = Clock.of(org, now)
-        self.api = PaypalApi(Ledger(org, reporting_delay_hours), result_cap)
+        ledger = Ledger(org, reporting_delay_hours)
+        self.api = PaypalApi(ledger, result_cap)
+        self.disputes = PaypalDisputes(org, ledger)
         self.faults = FaultBook()
         self.requests = RequestLog()
         self._tokens: set[str] = set()
@@ -133,8 +137,16 @@ class _Handler(EmulatorHandler[PaypalEmulator]):
         self, method: str, path: str, query: dict[str, str], body: bytes, debug_id: str
     ) -> tuple[int, Any, dict[str, str]]:
         emulator = self.server.emulator
-        routes = {("POST", TOKEN_PATH), ("GET", SEARCH_PATH), ("GET", BALANCES_PATH)}
-        if (method, path) not in routes:
+        routes = {
+            ("POST", TOKEN_PATH),
+            ("GET", SEARCH_PATH),
+            ("GET", BALANCES_PATH),
+            ("GET", DISPUTES_PATH),
+        }
+        dispute_id = (
+            path.removeprefix(f"{DISPUTES_PATH}/") if path.startswith(f"{DISPUTES_PATH}/") else None
+        )
+        if (method, path) not in routes and not (method == "GET" and dispute_id):
             raise PaypalError(
                 404,
                 {
@@ -143,7 +155,7 @@ class _Handler(EmulatorHandler[PaypalEmulator]):
                     "debug_id": debug_id,
                 },
             )
-        is_list = path == SEARCH_PATH
+        is_list = path in (SEARCH_PATH, DISPUTES_PATH)
         fault = emulator.faults.strike(path, is_list)
         headers: dict[str, str] = {}
         if fault is not None and fault.status is not None:
@@ -162,6 +174,11 @@ class _Handler(EmulatorHandler[PaypalEmulator]):
         now = emulator.clock.now
         if path == BALANCES_PATH:
             return 200, emulator.api.balances(query, now, debug_id), headers
+        if path == DISPUTES_PATH:
+            return 200, emulator.disputes.list(query, now, debug_id, self.server.base_url), headers
+        if dispute_id:
+            detail = emulator.disputes.show(dispute_id, now, debug_id, self.server.base_url)
+            return 200, detail, headers
         payload = emulator.api.search(query, now, debug_id, self.server.base_url)
         if fault is not None and fault.malformed and payload["transaction_details"]:
             _corrupt(payload["transaction_details"][0])

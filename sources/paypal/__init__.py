@@ -25,10 +25,12 @@ from sources.field_types import RECORD_JSON
 from sources.paypal.client import (
     balances_as_of,
     build_client,
+    dispute_details,
+    dispute_pages,
     expected_transaction_fields,
     transaction_pages,
 )
-from sources.paypal.models import Balance, Transaction
+from sources.paypal.models import Balance, Dispute, Transaction
 from sources.paypal.settings import API_BASE_URL, REPORTING_DELAY_HOURS
 from sources.registry import SourceSpec
 from sources.rejects import REJECTED_TABLE, RejectedRecord, validate_records
@@ -73,20 +75,23 @@ def paypal_source(
             client, first_day, day, lookback
         ),
         dlt.resource(_read_balances, name="balances", write_disposition="append")(client, day),
+        dlt.resource(_read_disputes, name="disputes", write_disposition="append")(
+            client, first_day, day
+        ),
     ]
 
 
 SPEC = SourceSpec(
     name=SOURCE,
     build=paypal_source,
-    resources=("transactions", "balances"),
+    resources=("transactions", "balances", "disputes"),
     sandbox_arguments=lambda base_url: {
         "base_url": base_url,
         "client_id": SANDBOX_CLIENT_ID,
         "client_secret": SANDBOX_CLIENT_SECRET,
     },
     secret_settings=("SOURCES__PAYPAL__CLIENT_ID", "SOURCES__PAYPAL__CLIENT_SECRET"),
-    table_models=(("transactions", Transaction), ("balances", Balance)),
+    table_models=(("transactions", Transaction), ("balances", Balance), ("disputes", Dispute)),
 )
 
 
@@ -123,6 +128,25 @@ def _read_transactions(
         yield to_table([], Transaction)
 
 
+def _read_disputes(client: Any, start_date: date, run_date: date) -> Iterator[pa.Table]:
+    """The disputes opened, answered or decided in the run's window, each in full: the list
+    gives summaries, so each is shown (a few a day: disputes are rare)."""
+    now = run_now()
+    window = window_for(run_date, start_date, dlt.current.resource_state(), now=now)
+    yielded = False
+    for summaries in dispute_pages(client, window.start, window.end, "disputes"):
+        records = []
+        for summary in summaries:
+            detail = dispute_details(client, str(summary.get("dispute_id")), "disputes")
+            records.append(
+                {"id": detail.get("dispute_id"), **detail, RECORD_JSON: to_json(detail).decode()}
+            )
+        yield from _tables(records, Dispute, "disputes", now)
+        yielded = True
+    if not yielded:
+        yield to_table([], Dispute)
+
+
 def _read_balances(client: Any, run_date: date) -> Iterator[pa.Table]:
     now = run_now()
     as_of = min(day_start(run_date + timedelta(days=1)), now)
@@ -141,7 +165,10 @@ def _read_balances(client: Any, run_date: date) -> Iterator[pa.Table]:
 
 
 def _tables(
-    records: list[dict[str, Any]], model: type[Transaction | Balance], resource: str, now: datetime
+    records: list[dict[str, Any]],
+    model: type[Transaction | Balance | Dispute],
+    resource: str,
+    now: datetime,
 ) -> Iterator[pa.Table]:
     models, rejected = validate_records(records, model, SOURCE, resource, now)
     yield to_table(models, model)

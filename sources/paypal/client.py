@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from tenacity import (
@@ -29,6 +30,8 @@ from tenacity import (
 from sources.errors import SourceError, transient_status
 from sources.field_types import RECORD_JSON
 from sources.paypal.settings import (
+    DISPUTES_PAGE_SIZE,
+    DISPUTES_PATH,
     FIELDS,
     MAX_RANGE,
     MAX_RETRY_AFTER_SECONDS,
@@ -275,6 +278,41 @@ def transaction_pages(
         for number in range(2, total_pages + 1):
             page = search_page(client, low, high, number, resource)
             yield page.get("transaction_details") or []
+
+
+def dispute_pages(
+    client: PaypalServersdkClient, start: datetime, end: datetime, resource: str
+) -> Iterator[list[dict[str, Any]]]:
+    """The disputes updated in [start, end), a page of summaries at a time, newest first; each
+    page's `next` link carries the next page's token."""
+    params: dict[str, Any] = {
+        "update_time_after": rfc3339(start),
+        "update_time_before": rfc3339(end),
+        "page_size": DISPUTES_PAGE_SIZE,
+    }
+    while True:
+        page = _reporting_get(client, DISPUTES_PATH, params, resource)
+        yield [item for item in page.get("items") or [] if isinstance(item, dict)]
+        token = _next_page_token(page)
+        if token is None:
+            return
+        params = {**params, "next_page_token": token}
+
+
+def dispute_details(
+    client: PaypalServersdkClient, dispute_id: str, resource: str
+) -> dict[str, Any]:
+    """One dispute in full: the summary's fields, its disputed transactions and outcome."""
+    return _reporting_get(client, f"{DISPUTES_PATH}/{dispute_id}", {}, resource)
+
+
+def _next_page_token(page: dict[str, Any]) -> str | None:
+    for link in page.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == "next":
+            query = parse_qs(urlsplit(str(link.get("href", ""))).query)
+            tokens = query.get("next_page_token")
+            return tokens[0] if tokens else None
+    return None
 
 
 def balances_as_of(client: PaypalServersdkClient, as_of: datetime, resource: str) -> dict[str, Any]:

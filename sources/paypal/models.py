@@ -231,3 +231,53 @@ class Balance(PaypalRecord):
     withheld_balance_decimal: Amount | None = Field(
         None, validation_alias=AliasPath("withheld_balance", "value")
     )
+
+
+class Dispute(KeptRaw, PaypalRecord):
+    """A PayPal dispute as the Disputes API shows it: an inquiry or claim opened through PayPal,
+    or a chargeback by the card's bank, with the payment it disputes and, once resolved, how."""
+
+    currency_fields: ClassVar[dict[str, str]] = {
+        "amount": "currency",
+        "amount_refunded": "refund_currency",
+    }
+
+    dispute_id: str
+    created_at: datetime = Field(validation_alias="create_time")
+    updated_at: datetime = Field(validation_alias="update_time")
+    reason: str = Field(description="MERCHANDISE_OR_SERVICE_NOT_RECEIVED, UNAUTHORISED, ...")
+    status: str = Field(description="WAITING_FOR_SELLER_RESPONSE, UNDER_REVIEW, RESOLVED, ...")
+    dispute_state: str | None = None
+    currency: str = Field(validation_alias=AliasPath("dispute_amount", "currency_code"))
+    amount: int = Field(
+        validation_alias=AliasPath("dispute_amount", "value"),
+        description="Amount disputed, minor units",
+    )
+    amount_decimal: Amount = Field(validation_alias=AliasPath("dispute_amount", "value"))
+    life_cycle_stage: str | None = Field(
+        None,
+        validation_alias="dispute_life_cycle_stage",
+        description="INQUIRY, CHARGEBACK, PRE_ARBITRATION or ARBITRATION",
+    )
+    channel: str | None = Field(
+        None, validation_alias="dispute_channel", description="INTERNAL (PayPal) or EXTERNAL"
+    )
+    seller_response_due_date: datetime | None = None
+    transaction_id: str | None = Field(
+        None,
+        validation_alias=AliasPath("disputed_transactions", 0, "seller_transaction_id"),
+        description="The disputed payment, as Transaction Search lists it",
+    )
+    outcome_code: str | None = Field(
+        None,
+        validation_alias=AliasPath("dispute_outcome", "outcome_code"),
+        description="RESOLVED_BUYER_FAVOUR, RESOLVED_SELLER_FAVOUR, ... once resolved",
+    )
+    refund_currency: str | None = Field(
+        None, validation_alias=AliasPath("dispute_outcome", "amount_refunded", "currency_code")
+    )
+    amount_refunded: int | None = Field(
+        None,
+        validation_alias=AliasPath("dispute_outcome", "amount_refunded", "value"),
+        description="Given back to the buyer by the outcome, minor units",
+    )

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 API_BASE_URL = "https://api-m.paypal.com"  # live; PayPal's own sandbox is api-m.sandbox.paypal.com
 PAGE_SIZE = 500  # the largest `page_size` Transaction Search allows
+DISPUTES_PATH = "/v1/customer/disputes"
+DISPUTES_PAGE_SIZE = 50  # the largest `page_size` the Disputes API allows
 MAX_RANGE = timedelta(days=31)  # the longest start_date..end_date one search may span
 # PayPal lists a transaction up to three hours after it happened, so each run re-reads that
 # much before where the previous run's window ended.

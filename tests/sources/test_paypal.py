@@ -17,9 +17,11 @@ from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
 from destinations.load import LoadSummary, load_source
-from sandbox.org import build_org
+from sandbox.org import build_org, org_purchase, utc_date
 from sandbox.process import EmulatorHandle, run_emulator
+from sources.clock import nightly_run_at
 from sources.paypal import paypal_source
+from sources.paypal.settings import DISPUTES_PATH
 from tests.cli_runs import assert_nowhere_on_disk, run_module, stderr_lines
 from tests.conftest import PlatformPaths
 
@@ -298,13 +300,14 @@ def test_reloading_a_date_replaces_it_with_the_same_rows(
     paypal_api.set_clock(now=epoch(day_end(NEXT_DAY) + 4 * HOUR))
     load_day(paypal_api, NEXT_DAY)
     query = "SELECT * EXCLUDE (_dlt_load_id) FROM raw.paypal__{table} ORDER BY ALL"
-    before = {t: raw(platform_env, query.format(table=t)) for t in ("transactions", "balances")}
+    tables = ("transactions", "balances", "disputes")
+    before = {t: raw(platform_env, query.format(table=t)) for t in tables}
 
     again = load_day(paypal_api, NEXT_DAY)
 
     for table, rows in before.items():
         assert raw(platform_env, query.format(table=table)) == rows, table
-    assert again.replaced_files == 2  # one earlier file per table for that date
+    assert again.replaced_files == len(tables)  # one earlier file per table for that date
 
 
 def test_a_search_over_the_result_cap_is_halved_and_every_transaction_arrives_once(
@@ -427,3 +430,91 @@ def test_cli_loads_a_day_without_the_secret_reaching_output_lake_state_or_wareho
     assert CLIENT_SECRET not in result.stdout + result.stderr
     assert_nowhere_on_disk(CLIENT_SECRET, platform_env)
     assert CLIENT_SECRET.encode() not in platform_env.warehouse.read_bytes()
+
+
+def test_disputes_arrive_in_full_paged_and_again_when_they_change(
+    platform_env: PlatformPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every PayPal dispute updated in the window is listed (pages of 50, the next one by the
+    `next` link's token) and shown in full: the disputed payment, and once resolved the outcome.
+    A later night reads only the disputes updated since, so a decision arrives on its own day.
+    On a fixed world and clock, so the dispute followed is the same every day."""
+    start, end = date(2026, 9, 1), date(2027, 3, 31)
+    org = build_org(seed=7, volume=10.0, start=start, end=end)
+    paypal_disputes = [
+        d for d in org.disputes if org_purchase(org, d.purchase_id).processor == "paypal"
+    ]
+    dispute = next(
+        d
+        for d in paypal_disputes[51:]  # opened after enough others for the backfill to page
+        if d.evidence_at is not None
+        and d.closed_at is not None
+        and utc_date(d.opened_at) < utc_date(d.evidence_at) < utc_date(d.closed_at)
+        and d.outcome == "lost"
+    )
+    opened, closed = utc_date(dispute.opened_at), utc_date(dispute.closed_at)
+    dispute_id = f"PP-D-{dispute.id[3:]}"
+    monkeypatch.setenv("SOURCES__USE_SANDBOX", "true")
+    with run_emulator(
+        "paypal",
+        seed=7,
+        volume=10.0,
+        start=start,
+        end=end,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    ) as emulator:
+        found = []
+        for day in (opened, closed):
+            now = nightly_run_at(day)
+            monkeypatch.setenv("SANDBOX__NOW", now.isoformat())
+            emulator.set_clock(now=int(now.timestamp()))
+            emulator.clear_requests()
+            source = paypal_source(
+                client_id=CLIENT_ID,
+                client_secret=CLIENT_SECRET,
+                base_url=emulator.base_url,
+                start_date=start.isoformat(),
+                run_date=day,
+            )
+            load_source(source, day)
+            listed = [r["query"] for r in emulator.requests() if r["path"] == DISPUTES_PATH]
+            shown = [r for r in emulator.requests() if r["path"].startswith(f"{DISPUTES_PATH}/")]
+            loaded = raw(
+                platform_env,
+                f"SELECT dispute_id FROM raw.paypal__disputes WHERE date = DATE '{day}'",
+            )
+            assert len(shown) == len(loaded)
+            found.append((listed, loaded))
+        (first_lists, first_rows), (later_lists, later_rows) = found
+    # the first night backfills every dispute opened since the start, in pages of 50
+    opened_by_then = [
+        d for d in paypal_disputes if d.opened_at < int(nightly_run_at(opened).timestamp())
+    ]
+    assert len(first_rows) == len(opened_by_then) > 50
+    assert [q.get("next_page_token") is None for q in first_lists] == [True, False]
+    assert all(q["page_size"] == "50" for q in first_lists + later_lists)
+    # the later night reads the disputes updated since the first: the decided one among them
+    assert {q["update_time_after"] for q in later_lists} == {
+        nightly_run_at(opened).strftime("%Y-%m-%dT%H:%M:%SZ")
+    }
+    assert (dispute_id,) in later_rows
+    assert len(later_rows) < len(first_rows)
+    rows = raw(
+        platform_env,
+        "SELECT date, status, outcome_code, amount, amount_refunded, currency, transaction_id, "
+        f"record_json FROM raw.paypal__disputes WHERE dispute_id = '{dispute_id}' ORDER BY date",
+    )
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (opened, "WAITING_FOR_SELLER_RESPONSE", None),
+        (closed, "RESOLVED", "RESOLVED_BUYER_FAVOUR"),
+    ]
+    assert rows[-1][3] == rows[-1][4] == dispute.amount
+    assert rows[-1][5] == dispute.currency.upper()
+    # the disputed payment is the one Transaction Search lists, and the object is kept whole
+    payment = raw(
+        platform_env,
+        f"SELECT event_code FROM raw.paypal__transactions WHERE transaction_id = '{rows[-1][6]}'",
+    )
+    assert [row[0] for row in payment] == ["T0006"]
+    assert json.loads(rows[-1][7])["dispute_outcome"]["outcome_code"] == "RESOLVED_BUYER_FAVOUR"
