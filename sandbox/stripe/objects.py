@@ -759,8 +759,8 @@ class _StripeBuilder:
 
     def build_early_fraud_warnings(self, charges: dict[str, _Pending]) -> None:
         """Card networks' early warnings of fraud (Stripe Radar): most fraudulent disputes are
-        preceded by one a few days before they open, and a few charges get one and are never
-        disputed. A warning stops being actionable once its charge is disputed.
+        preceded by one a few days before they open, and one charge in a hundred gets one and
+        is never disputed. A warning stops being actionable once its charge is disputed.
 
         Drawn from a stream of their own, so every other object is as it was without them."""
         rng = random.Random(f"early_fraud_warnings:{self.seed}:{self.org.volume}")
@@ -776,7 +776,7 @@ class _StripeBuilder:
                 latest = dispute.opened_at - 3600
                 at = max(p.at + 3600, latest - rng.randint(1, 5) * DAY + rng.randrange(DAY))
                 at = min(at, latest)
-            elif dispute is None and rng.random() < 0.005:
+            elif dispute is None and rng.random() < 0.01:
                 at = p.at + rng.randint(2, 20) * DAY + rng.randrange(DAY)
             else:
                 continue
