@@ -138,8 +138,10 @@ def _read_disputes(client: Any, start_date: date, run_date: date) -> Iterator[pa
         records = []
         for summary in summaries:
             detail = dispute_details(client, str(summary.get("dispute_id")), "disputes")
+            # HATEOAS links say where this request was answered from, not what the dispute is
+            kept = {key: value for key, value in detail.items() if key != "links"}
             records.append(
-                {"id": detail.get("dispute_id"), **detail, RECORD_JSON: to_json(detail).decode()}
+                {"id": detail.get("dispute_id"), **detail, RECORD_JSON: to_json(kept).decode()}
             )
         yield from _tables(records, Dispute, "disputes", now)
         yielded = True

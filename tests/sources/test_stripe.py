@@ -21,7 +21,7 @@ import stripe
 
 from destinations.load import LoadSummary, load_source
 from destinations.settings import PROJECT_ROOT
-from sandbox.org import build_org, utc_date
+from sandbox.org import build_org, org_purchase, utc_date
 from sandbox.process import run_emulator
 from sources.clock import nightly_run_at
 from sources.field_types import RECORD_JSON
@@ -443,7 +443,8 @@ def test_a_dispute_comes_back_at_each_step_and_its_money_on_the_days_it_moved(
     dispute = next(
         d
         for d in org.disputes
-        if d.outcome == "won"
+        if org_purchase(org, d.purchase_id).processor == "stripe"
+        and d.outcome == "won"
         and d.evidence_at is not None
         and d.closed_at is not None
         # the close is read by the Events API, which reaches 30 days back
