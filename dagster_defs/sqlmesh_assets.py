@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dagster import (
     AssetCheckResult,
@@ -38,6 +38,7 @@ from dagster_defs.sqlmesh_audits import (
     audit_check_result,
     audit_check_spec,
     audit_models,
+    blocking_audits_fail_at_once,
 )
 from destinations.lake import source_of
 from destinations.run_lock import hold_run_lock
@@ -141,39 +142,45 @@ def run_models(names: Sequence[str], day: date) -> ModelsRun:
     with out_of_memory_named(names, warehouse):
         context = _run_context(gateway)
         try:
-            # Only these models (another source's may not have loaded), and only intervals up to
-            # and including `day`: a day is never marked done before its raw partition exists.
-            up_to_day = (day + timedelta(days=1)).isoformat()
-            # skip_tests: the project's unit tests are about the code, which CI tests before it
-            # deploys; run here they would cost every step ~40 MB (pytest) and seconds, for nothing
-            context.plan(
-                auto_apply=True,
-                no_prompts=True,
-                skip_tests=True,
-                select_models=list(names),
-                execution_time=up_to_day,
-            )
-            graph = model_graph()
-            restated = restate_reloaded(
-                context,
-                names,
-                {node.name: node.reads for node in graph},
-                [node.name for node in runnable(graph, enabled_source_names())],
-                lake_settings().resolved_url(),
-            )
-            # `end` too: SQLMesh's run otherwise stops at the wall clock, and a run whose clock is
-            # ahead of it (a simulated night of sandbox.calendar) would fill nothing
-            status = context.run(
-                end=day.isoformat(), execution_time=up_to_day, select_models=list(names)
-            )
-            audits = audit_models(context, names, day) if not status.is_failure else {}
+            with blocking_audits_fail_at_once(context):
+                status, restated = _plan_and_run(context, names, day)
+            audits = audit_models(context, names, day)
         finally:
             context.close()
             if state_file is not None and state_file.exists():
                 backup_state(state_file, lake_url)
+    return ModelsRun(str(status.name), audits, restated)
+
+
+def _plan_and_run(context: "Context", names: Sequence[str], day: date) -> tuple[Any, Any]:
+    """Plan (apply model changes, fill missing intervals) and run the models up to `day`,
+    restating the days loaded again since they were built; (SQLMesh's run status, restated)."""
+    # Only these models (another source's may not have loaded), and only intervals up to
+    # and including `day`: a day is never marked done before its raw partition exists.
+    up_to_day = (day + timedelta(days=1)).isoformat()
+    # skip_tests: the project's unit tests are about the code, which CI tests before it
+    # deploys; run here they would cost every step ~40 MB (pytest) and seconds, for nothing
+    context.plan(
+        auto_apply=True,
+        no_prompts=True,
+        skip_tests=True,
+        select_models=list(names),
+        execution_time=up_to_day,
+    )
+    graph = model_graph()
+    restated = restate_reloaded(
+        context,
+        names,
+        {node.name: node.reads for node in graph},
+        [node.name for node in runnable(graph, enabled_source_names())],
+        lake_settings().resolved_url(),
+    )
+    # `end` too: SQLMesh's run otherwise stops at the wall clock, and a run whose clock is
+    # ahead of it (a simulated night of sandbox.calendar) would fill nothing
+    status = context.run(end=day.isoformat(), execution_time=up_to_day, select_models=list(names))
     if status.is_failure:
         raise RuntimeError(f"sqlmesh run failed for {', '.join(names)}")
-    return ModelsRun(str(status.name), audits, restated)
+    return status, restated
 
 
 @contextmanager

@@ -6,10 +6,11 @@ reporting it as a check puts both where the rest of the pipeline's health is rea
 (`dagster asset check` history, run logs), with each audit's name and count of offending rows.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
@@ -97,3 +98,50 @@ def _label(name: str, arguments: dict[object, object]) -> str:
         for key, value in arguments.items()
     )
     return f"{name}({rendered})" if rendered else name
+
+
+class BlockingAuditsFailed(Exception):
+    """SQLMesh stopped because blocking audits found bad rows: the same data fails the same way
+    on every retry, so the step fails at once (`sources.errors.retryable` reads the flag)."""
+
+    retryable = False
+
+
+@contextmanager
+def blocking_audits_fail_at_once(context: "Context") -> Iterator[None]:
+    """Re-raise a SQLMesh failure whose every failed model failed on its audits as one line
+    naming them, not retryable; any other failure (a query error, the network) as it was.
+
+    SQLMesh's plan and run report a failure as a bare "Plan application failed." and hand the
+    models' errors to the console only, so the console's report is listened to here.
+    """
+    from sqlmesh.utils.errors import NodeAuditsErrors
+
+    console = context.console
+    failed: list[BaseException] = []
+    report = console.log_failed_models
+
+    def listen(errors: list[Any]) -> None:
+        failed.extend(errors)
+        report(errors)
+
+    console.log_failed_models = listen  # type: ignore[method-assign]
+    try:
+        yield
+    except Exception as error:
+        audits = [e.__cause__ for e in failed if isinstance(e.__cause__, NodeAuditsErrors)]
+        if not failed or len(audits) != len(failed):
+            raise
+        names = "; ".join(
+            f"{_model_of(getattr(e, 'node', None))}: {cause}"
+            for e, cause in zip(failed, audits, strict=True)
+        )
+        raise BlockingAuditsFailed(f"SQLMesh blocking audits failed: {names}") from error
+    finally:
+        console.log_failed_models = report  # type: ignore[method-assign]
+
+
+def _model_of(node: Any) -> str:
+    """`marts.orders` for SQLMesh's node of `"catalog"."marts"."orders"`."""
+    name = str(getattr(node, "snapshot_name", node)).replace('"', "").replace("`", "")
+    return ".".join(name.split(".")[-2:])
