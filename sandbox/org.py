@@ -958,12 +958,7 @@ class _Builder:
         """
         rng = random.Random(f"disputes:{self.seed}:{self.volume}:{self.start}:{self.end}")
         refunded = {r.purchase_id for r in org.refunds}
-        n = 0
-        for p in sorted(org.purchases, key=lambda p: (p.at, p.id)):
-            if p.status != "paid" or p.processor != "stripe" or p.id in refunded:
-                continue
-            if rng.random() >= 0.01:
-                continue
+        for p in self._disputed_payments(org, "stripe", refunded, rng):
             opened_at = p.at + rng.randint(10, 60) * DAY + rng.randrange(DAY)
             if opened_at >= self.end_epoch:
                 continue
@@ -981,7 +976,7 @@ class _Builder:
             evidence_at: int | None = opened_at + rng.randint(2, 9) * DAY + rng.randrange(DAY)
             if not inquiry and rng.random() < 0.15:
                 evidence_at = None  # never answered: lost when the bank decides
-            closed_at: int | None = opened_at + rng.randint(25 if not inquiry else 12, 75) * DAY
+            closed_at = opened_at + rng.randint(25 if not inquiry else 12, 75) * DAY
             outcome: Literal["won", "lost", "warning_closed"] = (
                 "warning_closed"
                 if inquiry
@@ -989,40 +984,18 @@ class _Builder:
                 if evidence_at is not None and rng.random() < 0.5
                 else "lost"
             )
-            if evidence_at is not None and evidence_at >= self.end_epoch:
-                evidence_at = None
-            assert closed_at is not None
-            if closed_at >= self.end_epoch:
-                closed_at = None
-            n += 1
-            org.disputes.append(
-                Dispute(
-                    id=f"DSP{n:05d}",
-                    purchase_id=p.id,
-                    amount=p.amount,
-                    currency=p.currency,
-                    opened_at=opened_at,
-                    reason=reason,
-                    kind="inquiry" if inquiry else "chargeback",
-                    evidence_at=evidence_at,
-                    outcome=outcome if closed_at is not None else None,
-                    closed_at=closed_at,
-                )
-            )
-        n = self._paypal_disputes(org, refunded, n)
+            kind: Literal["inquiry", "chargeback"] = "inquiry" if inquiry else "chargeback"
+            self._record_dispute(org, p, opened_at, reason, kind, evidence_at, outcome, closed_at)
+        self._paypal_disputes(org, refunded)
         org.disputes.sort(key=lambda d: (d.opened_at, d.id))
 
-    def _paypal_disputes(self, org: Organisation, refunded: set[str], n: int) -> int:
+    def _paypal_disputes(self, org: Organisation, refunded: set[str]) -> None:
         """About one PayPal payment in a hundred, never refunded, is disputed 5-45 days later:
         most through PayPal itself (an inquiry, which PayPal decides for one side or the other),
         some by the card's bank (a chargeback). From a stream of their own, numbered after
         Stripe's, so Stripe's disputes are as they were."""
         rng = random.Random(f"paypal-disputes:{self.seed}:{self.volume}:{self.start}:{self.end}")
-        for p in sorted(org.purchases, key=lambda p: (p.at, p.id)):
-            if p.status != "paid" or p.processor != "paypal" or p.id in refunded:
-                continue
-            if rng.random() >= 0.01:
-                continue
+        for p in self._disputed_payments(org, "paypal", refunded, rng):
             opened_at = p.at + rng.randint(5, 45) * DAY + rng.randrange(DAY)
             if opened_at >= self.end_epoch:
                 continue
@@ -1037,27 +1010,54 @@ class _Builder:
                 weights=(45, 25, 10, 5, 15),
             )[0]
             chargeback = rng.random() < 0.35
-            answered = opened_at + rng.randint(1, 8) * DAY + rng.randrange(DAY)
-            decided = opened_at + rng.randint(10 if not chargeback else 30, 60) * DAY
+            evidence_at = opened_at + rng.randint(1, 8) * DAY + rng.randrange(DAY)
+            closed_at = opened_at + rng.randint(10 if not chargeback else 30, 60) * DAY
             outcome: Literal["won", "lost"] = "won" if rng.random() < 0.45 else "lost"
-            evidence_at = answered if answered < self.end_epoch else None
-            closed_at = decided if decided < self.end_epoch else None
-            n += 1
-            org.disputes.append(
-                Dispute(
-                    id=f"DSP{n:05d}",
-                    purchase_id=p.id,
-                    amount=p.amount,
-                    currency=p.currency,
-                    opened_at=opened_at,
-                    reason=reason,
-                    kind="chargeback" if chargeback else "inquiry",
-                    evidence_at=evidence_at,
-                    outcome=outcome if closed_at is not None else None,
-                    closed_at=closed_at,
-                )
+            kind: Literal["inquiry", "chargeback"] = "chargeback" if chargeback else "inquiry"
+            self._record_dispute(org, p, opened_at, reason, kind, evidence_at, outcome, closed_at)
+
+    @staticmethod
+    def _disputed_payments(
+        org: Organisation, processor: Processor, refunded: set[str], rng: random.Random
+    ) -> Iterator[Purchase]:
+        """One in a hundred of `processor`'s paid, never refunded purchases, in time order. Lazy:
+        the caller's draws for one purchase come before the next purchase's draw."""
+        for p in sorted(org.purchases, key=lambda p: (p.at, p.id)):
+            if p.status != "paid" or p.processor != processor or p.id in refunded:
+                continue
+            if rng.random() < 0.01:
+                yield p
+
+    def _record_dispute(
+        self,
+        org: Organisation,
+        p: Purchase,
+        opened_at: int,
+        reason: DisputeReason,
+        kind: Literal["inquiry", "chargeback"],
+        evidence_at: int | None,
+        outcome: Literal["won", "lost", "warning_closed"],
+        closed_at: int,
+    ) -> None:
+        """The next dispute (numbered in the order drawn: Stripe's, then PayPal's), of the whole
+        of `p`; what would come after the range has not happened (yet): no answer, no decision."""
+        if evidence_at is not None and evidence_at >= self.end_epoch:
+            evidence_at = None
+        closed = closed_at < self.end_epoch
+        org.disputes.append(
+            Dispute(
+                id=f"DSP{len(org.disputes) + 1:05d}",
+                purchase_id=p.id,
+                amount=p.amount,
+                currency=p.currency,
+                opened_at=opened_at,
+                reason=reason,
+                kind=kind,
+                evidence_at=evidence_at,
+                outcome=outcome if closed else None,
+                closed_at=closed_at if closed else None,
             )
-        return n
+        )
 
     def _enrolments(self, org: Organisation) -> None:
         full_refunds = {r.purchase_id: r.at for r in org.refunds}

@@ -544,11 +544,18 @@ class _StripeBuilder:
             events = ("payment_intent.created", "payment_intent.payment_failed")
         self.add("payment_intent", pi_id, p.at, fields, events, request=True)
 
+    def _settled(self, amount: int, currency: str, at: int) -> tuple[float | None, int]:
+        """(exchange rate, amount in the account's currency) of `amount` settled at `at`: Stripe
+        converts at the rate of the moment, to the cent; no rate for the account's own."""
+        if currency == ACCOUNT_CURRENCY:
+            return None, amount
+        rate = self.org.fx_usd_per_eur(at)
+        return rate, round(amount * rate)
+
     def _charge_bt(
         self, txn: str, charge: _Pending, p: Purchase, description: str, card_country: str
     ) -> None:
-        rate = self.org.fx_usd_per_eur(p.at) if p.currency != ACCOUNT_CURRENCY else None
-        amount = round(p.amount * rate) if rate else p.amount
+        rate, amount = self._settled(p.amount, p.currency, p.at)
         # Stripe's US pricing: 2.9% + 30c, +1.5% for international cards, +1% conversion.
         pct = 0.029 + (0.015 if card_country != "US" else 0) + (0.01 if rate else 0)
         fee = round(amount * pct) + 30
@@ -563,15 +570,7 @@ class _StripeBuilder:
                 "description": description,
                 "exchange_rate": rate,
                 "fee": fee,
-                "fee_details": [
-                    {
-                        "amount": fee,
-                        "application": None,
-                        "currency": ACCOUNT_CURRENCY,
-                        "description": "Stripe processing fees",
-                        "type": "stripe_fee",
-                    }
-                ],
+                "fee_details": _stripe_fee(fee, "Stripe processing fees"),
                 "net": amount - fee,
                 "source": charge.obj.id,
                 "status": "pending",
@@ -610,8 +609,8 @@ class _StripeBuilder:
             if pending:
                 done = r.at + self.rng.randint(1, 3) * DAY
                 refund.changes.append((done, {"status": "succeeded"}, ("refund.updated",)))
-            rate = self.org.fx_usd_per_eur(r.at) if r.currency != ACCOUNT_CURRENCY else None
-            amount = -(round(r.amount * rate) if rate else r.amount)
+            rate, refunded_amount = self._settled(r.amount, r.currency, r.at)
+            amount = -refunded_amount
             self.add(
                 "balance_transaction",
                 txn,
@@ -722,8 +721,7 @@ class _StripeBuilder:
     ) -> dict[str, Any]:
         """The balance transaction of a chargeback's withdrawal or reversal, settled at `at`'s
         rate; returns its snapshot, which the dispute embeds as Stripe does."""
-        rate = self.org.fx_usd_per_eur(at) if d.currency != ACCOUNT_CURRENCY else None
-        amount = round(d.amount * rate) if rate else d.amount
+        rate, amount = self._settled(d.amount, d.currency, at)
         sign = 1 if reversal else -1
         fee = -DISPUTE_FEE if reversal else DISPUTE_FEE
         txn = self.id("txn", "dispute", dispute_id, reversal)
@@ -738,15 +736,7 @@ class _StripeBuilder:
                 f"{charge_id}",
                 "exchange_rate": rate,
                 "fee": fee,
-                "fee_details": [
-                    {
-                        "amount": fee,
-                        "application": None,
-                        "currency": ACCOUNT_CURRENCY,
-                        "description": "Dispute fee",
-                        "type": "stripe_fee",
-                    }
-                ],
+                "fee_details": _stripe_fee(fee, "Dispute fee"),
                 "net": sign * amount - fee,
                 "source": dp_id,
                 "status": "available",
@@ -1171,6 +1161,19 @@ class _StripeBuilder:
         return [
             StripeEvent(self.id("evt", obj.id, version, t), t, obj, version, req) for t in types
         ]
+
+
+def _stripe_fee(fee: int, description: str) -> list[dict[str, Any]]:
+    """A balance transaction's `fee_details`: Stripe's own fee, in the account's currency."""
+    return [
+        {
+            "amount": fee,
+            "application": None,
+            "currency": ACCOUNT_CURRENCY,
+            "description": description,
+            "type": "stripe_fee",
+        }
+    ]
 
 
 def _midnight(at: int) -> int:
