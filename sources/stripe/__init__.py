@@ -133,15 +133,7 @@ def _from_list(
     snapshot_at = int(now.timestamp())
     keep_raw = RECORD_JSON in spec.model.model_fields
     for page in list_pages(client, spec.service, params, spec.name):
-        yield [
-            {
-                **item,
-                "snapshot_at": snapshot_at,
-                "deleted": False,
-                **({RECORD_JSON: to_json(item).decode()} if keep_raw else {}),
-            }
-            for item in page
-        ]
+        yield [_record(item, snapshot_at, False, keep_raw) for item in page]
 
 
 def _from_events(
@@ -158,12 +150,17 @@ def _from_events(
             if item.get("id") in seen:
                 continue
             seen.add(item.get("id"))
-            records.append(
-                {
-                    **item,
-                    "snapshot_at": event["created"],
-                    "deleted": bool(item.get("deleted")) or event["type"].endswith(".deleted"),
-                    **({RECORD_JSON: to_json(item).decode()} if keep_raw else {}),
-                }
-            )
+            deleted = bool(item.get("deleted")) or event["type"].endswith(".deleted")
+            records.append(_record(item, event["created"], deleted, keep_raw))
         yield records
+
+
+def _record(
+    item: dict[str, Any], snapshot_at: int, deleted: bool, keep_raw: bool
+) -> dict[str, Any]:
+    """`item` as its model reads it: with when this version was current, whether Stripe deleted
+    the object, and (a money record's) the object as received."""
+    record = {**item, "snapshot_at": snapshot_at, "deleted": deleted}
+    if keep_raw:
+        record[RECORD_JSON] = to_json(item).decode()
+    return record
